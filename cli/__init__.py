@@ -1,0 +1,1 @@
+"""The ``posenet`` command line: thin click commands over the ``posenet`` library."""

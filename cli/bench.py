@@ -1,0 +1,45 @@
+"""``posenet bench``: speed of the presets against the machine's matrix-multiply rate."""
+
+import click
+
+
+@click.command()
+@click.option("--preset", "presets", multiple=True, metavar="NAME",
+              help="Preset to measure (repeatable; default: all).")
+@click.option("--blocks", type=click.Choice(["all", "last"]), default="all", show_default=True,
+              help="Measure the model cut at every block, or only the whole model.")
+@click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True,
+              help="Frames of the large batch (clip models: whole clips near this count).")
+@click.option("--repeats", type=click.IntRange(1), default=3, show_default=True,
+              help="Timed calls per measurement (the median is kept).")
+@click.option("--input-size", type=int, default=None,
+              help="Override the presets' input size (a multiple of 32), for quick runs.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the results to this JSON file.")
+def bench(presets, blocks, batch_size, repeats, input_size, json_path):
+    """Parameters, GFLOPs per frame and frames/s of each preset, at every block."""
+    if input_size is not None and (input_size < 32 or input_size % 32):
+        raise click.BadParameter("must be a positive multiple of 32", param_hint="--input-size")
+    from posenet.bench import HEADER, bench_preset, format_row, matmul_gflops
+    from posenet.io import write_json_atomic
+    from posenet.models import PRESETS
+
+    unknown = [p for p in presets if p not in PRESETS]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown preset {unknown[0]!r}; known presets: {', '.join(sorted(PRESETS))}",
+            param_hint="--preset",
+        )
+    reference = matmul_gflops()
+    click.echo(f"float32 matmul (NumPy BLAS, 2048^3): {reference:.1f} GFLOP/s\n")
+    click.echo(HEADER)
+    click.echo("|" + "---|" * 8)
+    rows = []
+    for name in presets or sorted(PRESETS):
+        for row in bench_preset(name, blocks, batch_size, repeats, input_size, reference):
+            rows.append(row)
+            click.echo(format_row(row))
+    if json_path:
+        payload = {"matmul_gflops": reference, "rows": [vars(r) for r in rows]}
+        write_json_atomic(json_path, payload)
+        click.echo(f"\nwrote {json_path}")

@@ -1,0 +1,96 @@
+"""Speed benchmark of the presets, relative to the machine's own matrix-multiply rate.
+
+Absolute times drift on a shared machine, so every figure is measured in the same run as
+the float32 matrix-multiply rate of this machine: ``fraction`` is the model's achieved
+GFLOP/s over that rate.
+"""
+
+import dataclasses
+import time
+
+import numpy as np
+
+
+def matmul_gflops(size=2048, repeats=5):
+    """Best float32 matrix-multiply rate of NumPy's BLAS on this machine, in GFLOP/s."""
+    rng = np.random.default_rng(0)
+    a = rng.random((size, size), dtype=np.float32)
+    b = rng.random((size, size), dtype=np.float32)
+    a @ b  # warm up the BLAS threads
+    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    return 2 * size**3 / best / 1e9
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def frames_per_second(model, batch_size, repeats=3, seed=0):
+    """Frames per second of ``model.predict_on_batch`` at ``batch_size`` samples.
+
+    A sample is one image for a pose network and one clip of T frames for a clip model.
+    The first call (tracing and compilation) is not timed; the median of ``repeats`` is.
+    """
+    shape = (batch_size,) + tuple(model.inputs[0].shape[1:])
+    batch = np.random.default_rng(seed).random(shape, dtype=np.float32)
+    model.predict_on_batch(batch)
+    seconds = float(np.median([_timed(lambda: model.predict_on_batch(batch))
+                               for _ in range(repeats)]))
+    frames = batch_size * (shape[1] if len(shape) == 5 else 1)
+    return frames / seconds
+
+
+@dataclasses.dataclass
+class BenchRow:
+    """One measured configuration; rates in frames/s, ``fraction`` of the matmul rate."""
+
+    preset: str
+    blocks: int
+    params: int
+    gflops: float
+    fps_batch1: float
+    batch_size: int
+    fps_batch: float
+    fraction: float
+
+
+def bench_preset(name, blocks="all", batch_size=8, repeats=3, input_size=None,
+                 reference_gflops=None):
+    """Measure a preset cut at every block (``blocks="all"``) or only whole; yields rows."""
+    from posenet.models import build_model, flops_per_frame, get_preset
+
+    preset = get_preset(name)
+    size = input_size or preset.input_size
+    total = preset.pose["num_blocks"]
+    cuts = range(1, total + 1) if blocks == "all" else [total]
+    for k in cuts:
+        model = build_model(preset, num_blocks=k, input_size=size)
+        gflops = flops_per_frame(model) / 1e9
+        fps1 = frames_per_second(model, 1, repeats)
+        # Clip models take clips: keep a "large batch" of clips near batch_size frames.
+        samples = max(1, batch_size // preset.num_frames) if preset.is_multitask else batch_size
+        fps_b = frames_per_second(model, samples, repeats)
+        fraction = gflops * max(fps1, fps_b) / reference_gflops if reference_gflops else 0.0
+        frames = samples * (preset.num_frames or 1)
+        yield BenchRow(name, k, model.count_params(), gflops, fps1, frames, fps_b, fraction)
+
+
+HEADER = ("| preset | blocks | params (M) | GFLOPs/frame | frames/s @1 | batch | frames/s @batch "
+          "| % of matmul peak |")
+
+
+def format_row(row):
+    """A Markdown table row of a :class:`BenchRow`."""
+    return (f"| {row.preset} | {row.blocks} | {row.params / 1e6:.2f} | {row.gflops:.2f} | "
+            f"{row.fps_batch1:.1f} | {row.batch_size} | {row.fps_batch:.1f} | "
+            f"{100 * row.fraction:.0f}% |")
+
+
+def format_table(rows, reference_gflops):
+    """The Markdown table of a benchmark run, headed by the machine's matmul rate."""
+    lines = [f"float32 matmul (NumPy BLAS, 2048^3): {reference_gflops:.1f} GFLOP/s", "",
+             HEADER, "|" + "---|" * 8]
+    lines += [format_row(r) for r in rows]
+    return "\n".join(lines)

@@ -1,0 +1,154 @@
+"""The action part: pose and appearance branches of action prediction blocks.
+
+Both branches read a clip as a (T, J, channels) image (time by joints). Each action
+prediction block refines its features with residual convolutions, max-min pools them,
+regresses one "action heatmap" per class whose global max-min pooling gives the class
+scores, and re-injects the heatmaps into the features. The scores of the two branches at
+each block are summed and softmaxed: block ``k`` of dataset ``d`` outputs
+``action_<d>_<k>`` (B, C).
+"""
+
+import keras
+from keras import layers
+
+from posenet.layers import GlobalMaxMinPooling2D, MaxMinPooling2D
+from posenet.models.blocks import act_conv, act_conv_bn, conv_bn, conv_bn_act
+from posenet.models.stem import scaled
+
+
+def action_output(dataset, block):
+    """Name of the action output of a dataset's block (1-based)."""
+    return f"action_{dataset}_{block}"
+
+
+def pad_to_multiple(x, multiple, name):
+    """Zero-pad the time and joint axes to multiples of ``multiple`` (pooling twice by 2)."""
+    rows, cols = x.shape[1:3]
+    pad_rows, pad_cols = -rows % multiple, -cols % multiple
+    if not (pad_rows or pad_cols):
+        return x
+    return layers.ZeroPadding2D(((0, pad_rows), (0, pad_cols)), name=name)(x)
+
+
+def action_block(x, num_classes, name, last):
+    """One action prediction block: returns the re-injected features and the class scores."""
+    width = x.shape[-1]
+    shortcut = x
+    x = act_conv_bn(x, width // 2, 1, f"{name}_reduce")
+    x = act_conv_bn(x, width, 3, f"{name}_expand")
+    x = layers.Add(name=f"{name}_residual")([shortcut, x])
+
+    shortcut = x
+    refined = act_conv_bn(x, width, 3, f"{name}_refine")
+    pooled = MaxMinPooling2D(2, name=f"{name}_maxmin")(refined)
+    heatmaps = act_conv(pooled, num_classes, 3, f"{name}_heatmaps")
+    scores = GlobalMaxMinPooling2D(name=f"{name}_scores")(heatmaps)
+    if last:
+        return None, scores
+    back = layers.UpSampling2D(2, name=f"{name}_up")(heatmaps)
+    back = act_conv_bn(back, width, 3, f"{name}_remap")
+    return layers.Add(name=f"{name}_reinject")([shortcut, refined, back]), scores
+
+
+def pose_branch_entry(poses, visibility, width, name):
+    """(B, T, J, D) poses masked by visibility (B, T, J, 1) -> (B, T/2, J/2, 112 * width)."""
+    x = layers.Multiply(name=f"{name}_mask")([poses, visibility])
+    x = pad_to_multiple(x, 4, f"{name}_pad")
+    a = conv_bn_act(x, scaled(8, width), (3, 1), f"{name}_t3")
+    b = conv_bn_act(x, scaled(16, width), 3, f"{name}_t3j3")
+    c = conv_bn_act(x, scaled(24, width), (3, 5), f"{name}_t3j5")
+    x = layers.Concatenate(name=f"{name}_concat1")([a, b, c])
+    a = conv_bn(x, scaled(56, width), 3, f"{name}_a")
+    b = conv_bn(x, scaled(32, width), 1, f"{name}_b1")
+    b = conv_bn(b, scaled(56, width), 3, f"{name}_b2")
+    x = layers.Concatenate(name=f"{name}_concat2")([a, b])
+    return MaxMinPooling2D(2, name=f"{name}_maxmin")(x)
+
+
+def appearance_branch_entry(features, width, name):
+    """(B, T, J, C) pooled visual features -> (B, T/2, J/2, width)."""
+    x = pad_to_multiple(features, 4, f"{name}_pad")
+    x = conv_bn(x, width, 1, f"{name}_proj")
+    return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
+
+
+def action_part(
+    dataset, num_classes, poses, visibility, appearance=None, num_blocks=4, pose_width=1.0,
+    appearance_width=256,
+):
+    """Build the action outputs of one dataset; returns ``{action_<dataset>_<k>: probs}``.
+
+    ``appearance`` (B, T, J, C) is optional: without it, the action is predicted from the
+    poses alone (the pose-only model trained on ground-truth sequences).
+    """
+    branches = [pose_branch_entry(poses, visibility, pose_width, f"{dataset}_pose")]
+    if appearance is not None:
+        branches.append(
+            appearance_branch_entry(appearance, appearance_width, f"{dataset}_appearance")
+        )
+    names = ["pose", "appearance"]
+    outputs = {}
+    for block in range(1, num_blocks + 1):
+        last = block == num_blocks
+        scores = []
+        for i, x in enumerate(branches):
+            branches[i], s = action_block(
+                x, num_classes, f"{dataset}_{names[i]}_block{block}", last
+            )
+            scores.append(s)
+        if len(scores) > 1:
+            merged = layers.Add(name=f"{dataset}_block{block}_merge")(scores)
+        else:
+            merged = scores[0]
+        name = action_output(dataset, block)
+        outputs[name] = layers.Softmax(name=name)(merged)
+    return outputs
+
+
+@keras.saving.register_keras_serializable(package="posenet")
+class ActionNetwork(keras.Model):
+    """Pose-only action recognition over sequences.
+
+    Inputs ``poses`` (B, T, J, D) normalised coordinates and ``visibility`` (B, T, J, 1);
+    outputs ``action_<dataset>_<k>`` (B, C) for every dataset of ``actions`` (a dict
+    ``{dataset: number of classes}``) and block ``k``.
+    """
+
+    def __init__(
+        self, actions, num_frames=16, num_joints=16, pose_dims=2, num_blocks=4,
+        pose_width=1.0, **kwargs,
+    ):
+        poses = keras.Input((num_frames, num_joints, pose_dims), name="poses")
+        visibility = keras.Input((num_frames, num_joints, 1), name="visibility")
+        outputs = {}
+        for dataset, num_classes in actions.items():
+            outputs.update(
+                action_part(
+                    dataset, num_classes, poses, visibility, num_blocks=num_blocks,
+                    pose_width=pose_width,
+                )
+            )
+        super().__init__(inputs={"poses": poses, "visibility": visibility}, outputs=outputs,
+                         **kwargs)
+        self.actions = dict(actions)
+        self.num_frames = num_frames
+        self.num_joints = num_joints
+        self.pose_dims = pose_dims
+        self.num_blocks = num_blocks
+        self.pose_width = pose_width
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "actions": self.actions,
+            "num_frames": self.num_frames,
+            "num_joints": self.num_joints,
+            "pose_dims": self.pose_dims,
+            "num_blocks": self.num_blocks,
+            "pose_width": self.pose_width,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -1,0 +1,35 @@
+"""The benchmark's own measurements (no timing assertions: only what they report)."""
+
+import pytest
+
+from posenet.bench import BenchRow, format_row, format_table, matmul_gflops
+
+
+def test_matmul_rate_is_a_positive_finite_rate():
+    rate = matmul_gflops(size=256, repeats=2)
+    assert 0 < rate < 1e6
+
+
+def test_table_shows_each_measured_row():
+    row = BenchRow("cpu_3d", 2, 645_824, 0.38, 98.2, 8, 260.2, 0.67)
+    line = format_row(row)
+    assert line == "| cpu_3d | 2 | 0.65 | 0.38 | 98.2 | 8 | 260.2 | 67% |"
+    table = format_table([row], 148.1)
+    assert table.splitlines()[0].endswith("148.1 GFLOP/s")
+    assert table.splitlines()[-1] == line
+
+
+@pytest.mark.backend
+def test_frames_per_second_counts_clip_frames(monkeypatch):
+    """A clip model's rate counts frames (T per clip), a frame model's counts samples."""
+    import keras
+
+    import posenet.bench
+
+    monkeypatch.setattr(posenet.bench, "_timed", lambda fn: (fn(), 0.5)[1])
+    clip = keras.Input((4, 8, 8, 3))
+    clip_model = keras.Model(clip, keras.layers.Flatten()(clip))
+    frame = keras.Input((8, 8, 3))
+    frame_model = keras.Model(frame, keras.layers.Flatten()(frame))
+    assert posenet.bench.frames_per_second(clip_model, 2, repeats=1) == pytest.approx(16.0)
+    assert posenet.bench.frames_per_second(frame_model, 2, repeats=1) == pytest.approx(4.0)
