@@ -1,8 +1,9 @@
 """Speed benchmark of the presets, relative to the machine's own matrix-multiply rate.
 
-Absolute times drift on a shared machine, so every figure is measured in the same run as
-the float32 matrix-multiply rate of this machine: ``fraction`` is the model's achieved
-GFLOP/s over that rate.
+Absolute times drift on a shared machine, so every row is measured right after the float32
+matrix-multiply rate of this machine (``matmul_gflops``): ``fraction`` is the model's
+achieved GFLOP/s over that rate, measured moments apart, so it holds when the machine's
+speed changes during a run.
 """
 
 import dataclasses
@@ -53,12 +54,16 @@ class BenchRow:
     fps_batch1: float
     batch_size: int
     fps_batch: float
+    matmul_gflops: float
     fraction: float
 
 
 def bench_preset(name, blocks="all", batch_size=8, repeats=3, input_size=None,
-                 reference_gflops=None):
-    """Measure a preset cut at every block (``blocks="all"``) or only whole; yields rows."""
+                 reference=matmul_gflops):
+    """Measure a preset cut at every block (``blocks="all"``) or only whole; yields rows.
+
+    ``reference()`` gives the machine's matmul GFLOP/s, measured again for every row.
+    """
     from posenet.models import build_model, flops_per_frame, get_preset
 
     preset = get_preset(name)
@@ -72,25 +77,24 @@ def bench_preset(name, blocks="all", batch_size=8, repeats=3, input_size=None,
         # Clip models take clips: keep a "large batch" of clips near batch_size frames.
         samples = max(1, batch_size // preset.num_frames) if preset.is_multitask else batch_size
         fps_b = frames_per_second(model, samples, repeats)
-        fraction = gflops * max(fps1, fps_b) / reference_gflops if reference_gflops else 0.0
+        rate = reference()
+        fraction = gflops * max(fps1, fps_b) / rate
         frames = samples * (preset.num_frames or 1)
-        yield BenchRow(name, k, model.count_params(), gflops, fps1, frames, fps_b, fraction)
+        yield BenchRow(name, k, model.count_params(), gflops, fps1, frames, fps_b, rate, fraction)
 
 
 HEADER = ("| preset | blocks | params (M) | GFLOPs/frame | frames/s @1 | batch | frames/s @batch "
-          "| % of matmul peak |")
+          "| matmul GFLOP/s | % of matmul |")
+RULE = "|" + "---|" * 9
 
 
 def format_row(row):
     """A Markdown table row of a :class:`BenchRow`."""
     return (f"| {row.preset} | {row.blocks} | {row.params / 1e6:.2f} | {row.gflops:.2f} | "
             f"{row.fps_batch1:.1f} | {row.batch_size} | {row.fps_batch:.1f} | "
-            f"{100 * row.fraction:.0f}% |")
+            f"{row.matmul_gflops:.0f} | {100 * row.fraction:.0f}% |")
 
 
-def format_table(rows, reference_gflops):
-    """The Markdown table of a benchmark run, headed by the machine's matmul rate."""
-    lines = [f"float32 matmul (NumPy BLAS, 2048^3): {reference_gflops:.1f} GFLOP/s", "",
-             HEADER, "|" + "---|" * 8]
-    lines += [format_row(r) for r in rows]
-    return "\n".join(lines)
+def format_table(rows):
+    """The Markdown table of a benchmark run."""
+    return "\n".join([HEADER, RULE] + [format_row(r) for r in rows])
