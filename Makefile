@@ -26,7 +26,6 @@ test-jax: install
 
 lint: install
 	$(BIN)/ruff check posenet cli tests
-	$(BIN)/ruff format --check posenet cli tests || true
 
 bench: install
 	$(BIN)/posenet bench

@@ -1,0 +1,1 @@
+"""Datasets: readers of the published formats, augmentation and batches."""

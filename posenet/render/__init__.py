@@ -1,0 +1,1 @@
+"""Synthetic renderer: people drawn from body parts over backgrounds, through real cameras."""
