@@ -30,7 +30,7 @@ def bench(presets, blocks, batch_size, repeats, input_size, json_path):
             f"unknown preset {unknown[0]!r}; known presets: {', '.join(sorted(PRESETS))}",
             param_hint="--preset",
         )
-    click.echo("matmul: float32 NumPy BLAS 2048^3, measured again before each row\n")
+    click.echo("matmul: float32 NumPy BLAS 2048^3, the higher of two readings around each row\n")
     click.echo(HEADER)
     click.echo(RULE)
     rows = []

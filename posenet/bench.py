@@ -1,9 +1,9 @@
 """Speed benchmark of the presets, relative to the machine's own matrix-multiply rate.
 
-Absolute times drift on a shared machine, so every row is measured right after the float32
-matrix-multiply rate of this machine (``matmul_gflops``): ``fraction`` is the model's
-achieved GFLOP/s over that rate, measured moments apart, so it holds when the machine's
-speed changes during a run.
+Absolute times drift on a shared machine, so every row is measured between two readings of
+this machine's float32 matrix-multiply rate (``matmul_gflops``): ``fraction`` is the model's
+achieved GFLOP/s over the higher of the two, taken moments apart, so it holds when the
+machine's speed changes during a run (a reading taken during a dip would inflate it).
 """
 
 import dataclasses
@@ -62,7 +62,7 @@ def bench_preset(name, blocks="all", batch_size=8, repeats=3, input_size=None,
                  reference=matmul_gflops):
     """Measure a preset cut at every block (``blocks="all"``) or only whole; yields rows.
 
-    ``reference()`` gives the machine's matmul GFLOP/s, measured again for every row.
+    ``reference()`` gives the machine's matmul GFLOP/s, read before and after every row.
     """
     from posenet.models import build_model, flops_per_frame, get_preset
 
@@ -71,13 +71,14 @@ def bench_preset(name, blocks="all", batch_size=8, repeats=3, input_size=None,
     total = preset.pose["num_blocks"]
     cuts = range(1, total + 1) if blocks == "all" else [total]
     for k in cuts:
+        before = reference()
         model = build_model(preset, num_blocks=k, input_size=size)
         gflops = flops_per_frame(model) / 1e9
         fps1 = frames_per_second(model, 1, repeats)
         # Clip models take clips: keep a "large batch" of clips near batch_size frames.
         samples = max(1, batch_size // preset.num_frames) if preset.is_multitask else batch_size
         fps_b = frames_per_second(model, samples, repeats)
-        rate = reference()
+        rate = max(before, reference())
         fraction = gflops * max(fps1, fps_b) / rate
         frames = samples * (preset.num_frames or 1)
         yield BenchRow(name, k, model.count_params(), gflops, fps1, frames, fps_b, rate, fraction)

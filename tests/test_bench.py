@@ -33,3 +33,15 @@ def test_frames_per_second_counts_clip_frames(monkeypatch):
     frame_model = keras.Model(frame, keras.layers.Flatten()(frame))
     assert posenet.bench.frames_per_second(clip_model, 2, repeats=1) == pytest.approx(16.0)
     assert posenet.bench.frames_per_second(frame_model, 2, repeats=1) == pytest.approx(4.0)
+
+
+@pytest.mark.backend
+def test_each_row_uses_the_higher_of_two_matmul_readings():
+    """A reading taken during a dip must not inflate the fraction of the machine's peak."""
+    from posenet.bench import bench_preset
+
+    readings = iter([100.0, 400.0])
+    (row,) = bench_preset("cpu_3d", blocks="last", batch_size=2, repeats=1, input_size=64,
+                          reference=lambda: next(readings))
+    assert row.blocks == 2 and row.matmul_gflops == 400.0
+    assert row.fraction == pytest.approx(row.gflops * max(row.fps_batch1, row.fps_batch) / 400.0)
