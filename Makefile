@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 # Backend-dependent tests run again under JAX (the model must run on both backends).
 JAX_TESTS := -m backend
 
-.PHONY: install test test-tf test-jax lint bench clean
+.PHONY: install test test-tf test-jax lint bench clean data data-lspet data-lsp data-mpii \
+	data-coco data-penn data-jhmdb data-h36m data-h36m-render data-ntu data-demo
 
 install: $(BIN)/posenet
 
@@ -32,3 +33,58 @@ bench: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# ---- Datasets -------------------------------------------------------------------------
+# `make data` prepares every dataset whose source folder exists; each target names the
+# folder it reads (override: make data MPII=/path/to/mpii). Outputs go to datasets/.
+DATA ?= ../shared/data
+LSPET ?= $(DATA)/lspet
+LSP ?= $(DATA)/lsp
+MPII ?= $(DATA)/mpii
+COCO ?= $(DATA)/coco
+PENN ?= $(DATA)/penn_action
+JHMDB ?= $(DATA)/jhmdb
+H36M ?= $(DATA)/h36m
+NTU ?= $(DATA)/ntu
+OUT := datasets
+PREPARE := $(BIN)/posenet prepare
+# Rendered Human3.6M: every 10th pose row (1 Hz of the 10 Hz shared copy), all 4 cameras.
+RENDER_EVERY ?= 10
+
+found = $(if $(wildcard $(1)),$(2))
+data: $(call found,$(LSPET),data-lspet) $(call found,$(LSP),data-lsp) \
+	$(call found,$(MPII),data-mpii) $(call found,$(COCO),data-coco) \
+	$(call found,$(PENN),data-penn) $(call found,$(JHMDB),data-jhmdb) \
+	$(call found,$(H36M),data-h36m data-h36m-render) $(call found,$(NTU),data-ntu) data-demo
+
+data-lspet: $(OUT)/lspet_train.h5 $(OUT)/lspet_validation.h5
+data-lsp: $(OUT)/lsp_train.h5 $(OUT)/lsp_test.h5
+data-mpii: $(OUT)/mpii_train.h5 $(OUT)/mpii_validation.h5
+data-coco: $(OUT)/coco_train.h5 $(OUT)/coco_val.h5
+data-penn: $(OUT)/penn_action_train.h5 $(OUT)/penn_action_test.h5
+data-jhmdb: $(foreach k,1 2 3,$(OUT)/jhmdb_train$(k).h5 $(OUT)/jhmdb_test$(k).h5)
+data-h36m: $(OUT)/h36m_train.h5 $(OUT)/h36m_test.h5
+data-h36m-render: $(OUT)/h36m-render_train.h5 $(OUT)/h36m-render_test.h5
+data-ntu: $(foreach s,xsub-train xsub-test xview-train xview-test,$(OUT)/ntu_$(s).h5)
+data-demo: $(OUT)/builtin-render_train.h5
+
+$(OUT)/lspet_%.h5: | install
+	$(PREPARE) lspet --source $(LSPET) --split $* --out $@
+$(OUT)/lsp_%.h5: | install
+	$(PREPARE) lsp --source $(LSP) --split $* --out $@
+$(OUT)/mpii_%.h5: | install
+	$(PREPARE) mpii --source $(MPII) --split $* --out $@
+$(OUT)/coco_%.h5: | install
+	$(PREPARE) coco --source $(COCO) --split $* --out $@
+$(OUT)/penn_action_%.h5: | install
+	$(PREPARE) penn_action --source $(PENN) --split $* --out $@
+$(OUT)/jhmdb_%.h5: | install
+	$(PREPARE) jhmdb --source $(JHMDB) --split $* --out $@
+$(OUT)/h36m_%.h5: | install
+	$(PREPARE) h36m --source $(H36M) --split $* --out $@
+$(OUT)/h36m-render_%.h5: | install
+	$(PREPARE) h36m-render --source $(H36M) --split $* --every $(RENDER_EVERY) --out $@
+$(OUT)/ntu_%.h5: | install
+	$(PREPARE) ntu --source $(NTU) --split $* --out $@
+$(OUT)/builtin-render_train.h5: | install
+	$(PREPARE) builtin-render --out $@

@@ -5,6 +5,7 @@ import os
 import click
 
 from cli.bench import bench
+from cli.prepare import prepare
 
 BACKENDS = ("tensorflow", "jax")
 
@@ -22,3 +23,4 @@ def main(backend):
 
 
 main.add_command(bench)
+main.add_command(prepare)

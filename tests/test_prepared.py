@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
-from posenet.data.prepare import PREPARERS, bbox_from_joints
+from posenet.data.converters import PREPARERS, bbox_from_joints
 from posenet.data.prepared import PreparedDataset, PreparedWriter
 from posenet.skeleton import get_skeleton
 

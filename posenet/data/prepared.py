@@ -22,11 +22,13 @@ FIELDS: dict[str, tuple[object, tuple[int, ...], object]] = {
     "joints3d": (np.float32, (NUM_JOINTS, 3), np.nan),
     "valid3d": (np.bool_, (NUM_JOINTS,), False),
     "bbox": (np.float32, (4,), np.nan),
+    "head_box": (np.float32, (4,), np.nan),  # MPII's head rectangle, for PCKh
     "action": (np.int16, (), -1),
     "sequence": (np.int32, (), -1),
     "frame": (np.int32, (), -1),
     "camera": (np.int16, (), -1),
     "frame_ref": (_VLEN_STR, (), ""),
+    "crop": (np.float32, (3,), np.nan),  # x0, y0, scale: crop = (source - xy0) * scale
 }
 REQUIRED = ("joints2d", "valid2d")
 CAMERA_FIELDS = {"f": (2,), "c": (2,), "k": (3,), "p": (2,), "R": (3, 3), "T": (3,)}
@@ -144,8 +146,8 @@ class PreparedWriter:
         start = self.num_samples
         for name, values in data.items():
             self._h5[name].resize(start + n, axis=0)
-            if n:
-                self._h5[name][start:] = values
+            if n:  # write_direct: slicing would stack equal-length images into a 2D array
+                self._h5[name].write_direct(np.ascontiguousarray(values), dest_sel=np.s_[start:])
         self.num_samples += n
         return n
 
@@ -223,9 +225,7 @@ class PreparedDataset:
         return self._h5
 
     def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_h5"] = state["_pid"] = None
-        return state
+        return {**self.__dict__, "_h5": None, "_pid": None}
 
     def __len__(self) -> int:
         return int(self._file().attrs["num_samples"])
