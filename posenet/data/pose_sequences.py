@@ -1,0 +1,135 @@
+"""Pose sequences (no images) for training the pose-only :class:`ActionNetwork`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from posenet.data.sources import MixedLoader, output_spec
+from posenet.data.targets import depth_to_normalised, replicate, select_joints
+from posenet.skeleton import get_skeleton
+
+_MODEL17 = get_skeleton("model17")
+_PELVIS = 0
+
+
+def window(frames, num_frames: int, stride: int, rng: np.random.Generator) -> np.ndarray:
+    """``num_frames`` entries of ``frames`` ``stride`` apart from a random start.
+
+    A sequence shorter than the span ``(num_frames - 1) * stride + 1`` starts at 0 and
+    repeats its last frame to fill the clip.  One ``rng.integers`` draw either way, so
+    the draws that follow stay aligned.
+    """
+    frames = np.asarray(frames)
+    span = (num_frames - 1) * stride + 1
+    start = int(rng.integers(0, max(len(frames) - span, 0) + 1))
+    return frames[np.minimum(start + stride * np.arange(num_frames), len(frames) - 1)]
+
+
+def _extent(joints2d, valid, boxes) -> np.ndarray:
+    """(x1, y1, x2, y2) spanning the valid joints and the finite boxes of a clip."""
+    pts = [joints2d[..., :2][valid]]
+    boxes = np.asarray(boxes, np.float64)
+    boxes = boxes[np.isfinite(boxes).all(-1)]
+    pts += [boxes[:, :2], boxes[:, 2:]]
+    pts = np.concatenate(pts)
+    if not len(pts):  # nothing annotated in this window: every joint is masked anyway
+        return np.array([0.0, 0.0, 1.0, 1.0])
+    return np.concatenate([pts.min(0), pts.max(0)])
+
+
+class PoseSequenceLoader(MixedLoader):
+    """Batches of ground-truth pose sequences: inputs ``{"poses": (B, T, J, D),
+    "visibility": (B, T, J, 1)}`` and one-hot action targets per dataset output.
+
+    Joints are normalised to the clip's square union box (the box of all its valid joints
+    and boxes, its longer side, centred): x, y in [0, 1] before noise.  With D = 3, z is the
+    pelvis-relative depth of ``posenet.data.targets`` (0 where unknown).  Augmentation:
+    Gaussian noise of ``noise`` (normalised units) on the coordinates, each joint dropped
+    with probability ``drop`` (visibility 0 and coordinates 0), a horizontal flip with
+    probability ``flip`` (x -> 1 - x and left/right labels swapped), frames ``stride``
+    apart from a random start (short sequences repeat their last frame).  Joints that are
+    not annotated get visibility 0 and coordinates 0 too.
+
+    Args:
+        sources: :class:`Source` s (their ``augment`` is ignored; ``action_dataset`` names
+            the outputs their labels train).
+        outputs: the ActionNetwork, or its output names (then give ``num_frames``,
+            ``num_joints``, ``pose_dims`` and ``num_classes`` unless the files list them).
+        batch_size, steps, seed, workers, use_multiprocessing, max_queue_size: as in
+            :class:`FrameLoader`.
+    """
+
+    def __init__(self, sources, outputs, batch_size=32, steps=1000, num_frames=None,
+                 num_joints=None, pose_dims=None, num_classes=None, stride=1, noise=0.0,
+                 drop=0.0, flip=0.5, seed=0, **kwargs):
+        spec = output_spec(outputs, pose_dims, num_joints, num_classes)
+        poses = spec.input_shapes.get("poses")
+        num_frames = poses[0] if num_frames is None and poses else num_frames
+        num_joints = spec.num_joints if num_joints is None else num_joints
+        pose_dims = spec.pose_dims if pose_dims is None else pose_dims
+        if None in (num_frames, num_joints, pose_dims):
+            raise ValueError("pass num_frames, num_joints and pose_dims (or the model)")
+        if not (num_frames >= 1 and stride >= 1 and noise >= 0 and 0 <= drop <= 1
+                and 0 <= flip <= 1 and pose_dims in (2, 3)):
+            raise ValueError("need num_frames, stride >= 1, noise >= 0, drop and flip in "
+                             "[0, 1] and pose_dims 2 or 3")
+        self.spec = spec
+        self.num_frames, self.num_joints, self.pose_dims = num_frames, num_joints, pose_dims
+        self.stride, self.noise, self.drop, self.flip = int(stride), noise, drop, flip
+        super().__init__(sources, batch_size, steps, seed, **kwargs)
+        self.num_classes = self.class_counts(spec)
+
+    def _units(self, k, ds):
+        valid = ds.arrays("valid2d").any(axis=1)
+        return [frames for frames in ds.sequences().values() if valid[frames].any()]
+
+    def _clip(self, k, frames, rng):
+        """(poses (T, J, D), visibility (T, J, 1), label) of one random clip."""
+        ds = self.datasets[k]
+        clip = window(frames, self.num_frames, self.stride, rng)
+        joints2d = ds.arrays("joints2d", clip).astype(np.float64)
+        valid = ds.arrays("valid2d", clip) & np.isfinite(joints2d[..., :2]).all(-1)
+        visible = valid & (joints2d[..., 2] > 0)
+        x1, y1, x2, y2 = _extent(joints2d, valid, ds.arrays("bbox", clip))
+        side = max(x2 - x1, y2 - y1)
+        side = side if side > 0 else 1.0  # a single point: any scale keeps it at the centre
+        origin = np.array([(x1 + x2 - side) / 2, (y1 + y2 - side) / 2])
+        coords = np.zeros((*valid.shape, self.pose_dims))
+        coords[..., :2] = (joints2d[..., :2] - origin) / side
+        if self.pose_dims == 3:
+            z = ds.arrays("joints3d", clip)[..., 2].astype(np.float64)
+            known = ds.arrays("valid3d", clip) & np.isfinite(z)
+            known &= known[:, _PELVIS : _PELVIS + 1]
+            z = np.where(known, z, 0.0)
+            coords[..., 2] = np.where(known, depth_to_normalised(z, z[:, _PELVIS:_PELVIS + 1]), 0)
+        # Every draw is made whatever the settings, so a loader differing only in, e.g.,
+        # the flip probability sees the same clips, noise and drops.
+        flipped = rng.random() < self.flip
+        noise = rng.normal(0.0, 1.0, (*valid.shape, 2)) * self.noise
+        dropped = rng.random(valid.shape) < self.drop
+        if flipped:
+            perm = _MODEL17.flip_permutation()
+            coords, valid, visible = coords[:, perm], valid[:, perm], visible[:, perm]
+            coords[..., 0] = 1.0 - coords[..., 0]
+        coords[..., :2] += noise
+        keep = valid & ~dropped
+        coords = np.where(keep[..., None], coords, 0.0)
+        visible = visible & ~dropped
+        labels = ds.arrays("action", clip)
+        label = int(labels[labels >= 0][0]) if (labels >= 0).any() else -1
+        return (select_joints(coords, self.num_joints),
+                select_joints(visible[..., None].astype(np.float64), self.num_joints), label)
+
+    def __getitem__(self, index):
+        rng = self.batch_rng(index)
+        poses, vis, labels, source_ids = [], [], [], []
+        for k, frames in self.plan(index):
+            p, v, label = self._clip(k, frames, rng)
+            poses.append(p)
+            vis.append(v)
+            labels.append(label)
+            source_ids.append(k)
+        x = {"poses": np.stack(poses).astype(np.float32),
+             "visibility": np.stack(vis).astype(np.float32)}
+        y = replicate(self.action_targets(labels, source_ids, self.num_classes), self.spec.names)
+        return x, y
