@@ -229,3 +229,15 @@ def test_ntu_failures_leave_nothing(tmp_path, rng):
     with pytest.raises(ValueError, match=NTU_NAME):
         PREPARERS["ntu"](root, tmp_path / "bad.h5", "xsub-train")
     assert _no_output(tmp_path)
+
+
+def test_h36m_video_references_are_at_the_video_frame_rate():
+    """Poses at 10 Hz refer to every 5th frame of the 50 Hz videos."""
+    from posenet.data.converters.h36m import video_refs
+
+    assert video_refs("S9/Videos/Walking.54138969.mp4", [0, 1, 7], 10.0) == [
+        "S9/Videos/Walking.54138969.mp4#0",
+        "S9/Videos/Walking.54138969.mp4#5",
+        "S9/Videos/Walking.54138969.mp4#35",
+    ]
+    assert video_refs(None, [0, 1], 10.0) == ["", ""]

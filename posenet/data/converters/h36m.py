@@ -14,16 +14,21 @@ from posenet.data.readers.h36m import video_path as h36m_video_path
 from posenet.skeleton import map_joints
 
 H36M_SPLITS = {"train": (1, 5, 6, 7, 8), "test": (9, 11)}
+#: Frame rate of the Human3.6M videos; the poses may be subsampled (the shared copy: 10 Hz).
+VIDEO_RATE_HZ = 50.0
 SPLITS = tuple(H36M_SPLITS)
 
 
 def prepare_h36m(source_dir, out_path, split: str = "train", progress: Progress = None, *,
-                 every: int = 1, cameras=None, subjects=None) -> int:  # fmt: skip
+                 every: int = 1, cameras=None, subjects=None,
+                 pose_rate_hz: float = 10.0) -> int:  # fmt: skip
     """Human3.6M poses: ``train`` (S1, S5-S8) or ``test`` (S9, S11), one sample per
     frame and camera (camera indices 0-3 in ``cameras``, default all; ``subjects`` a
     subset of the split's).  Keeps every ``every``-th pose row; ``frame`` is the row in
     the source file.  ``sequence`` numbers (take, camera) pairs, named by the file attr
     ``sequence_names``; the ``cameras/`` table has one row per (subject, camera).
+    Where the videos exist, ``frame_ref`` is ``<video>#<video frame>``: the pose row
+    scaled from ``pose_rate_hz`` (10 Hz in the shared copy) to the 50 Hz of the videos.
     """
     if split not in H36M_SPLITS:
         raise ValueError(f"Human3.6M split must be one of {sorted(H36M_SPLITS)}, got {split!r}")
@@ -67,8 +72,16 @@ def prepare_h36m(source_dir, out_path, split: str = "train", progress: Progress 
                          action=np.full(n, H36M_ACTIONS.index(action), np.int16),
                          sequence=np.full(n, len(names), np.int32), frame=rows.astype(np.int32),
                          camera=np.full(n, cam_index[(subject, c)], np.int16),
-                         frame_ref=[f"{video}#{r}" if video else "" for r in rows])  # fmt: skip
+                         frame_ref=video_refs(video, rows, pose_rate_hz))
                 names.append(f"S{subject}/{subaction}.{cam.name}")
             tick(progress, done, len(files))
         w.set_attr("sequence_names", names)
         return w.num_samples
+
+
+def video_refs(video, rows, pose_rate_hz):
+    """Frame references ``<video>#<frame>`` of pose ``rows`` sampled at ``pose_rate_hz``."""
+    if not video:
+        return [""] * len(rows)
+    step = VIDEO_RATE_HZ / pose_rate_hz
+    return [f"{video}#{int(round(r * step))}" for r in rows]
