@@ -28,8 +28,10 @@ test-jax: install
 lint: install
 	$(BIN)/ruff check posenet cli tests
 
-bench: install
+# The model table, then the loader against training on the demo set (made if missing).
+bench: install $(OUT)/builtin-render_train.h5
 	$(BIN)/posenet bench
+	$(BIN)/posenet bench --loader $(OUT)/builtin-render_train.h5 --preset cpu_3d --preset mpii_2d
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -16,8 +16,15 @@ import click
               help="Override the presets' input size (a multiple of 32), for quick runs.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True),
               help="Also write the results to this JSON file.")
-def bench(presets, blocks, batch_size, repeats, input_size, json_path):
-    """Parameters, GFLOPs per frame and frames/s of each preset, at every block."""
+@click.option("--loader", "loader_path", type=click.Path(exists=True, dir_okay=False),
+              default=None, help="A prepared file: compare one loader worker with training "
+              "on it (for --preset, default cpu_3d) instead of the model table.")
+def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_path):
+    """Parameters, GFLOPs per frame and frames/s of each preset, at every block.
+
+    With --loader, the frames/s of one data-loader worker against the training frames/s of
+    each preset, and so the workers needed so that training never waits for data.
+    """
     if input_size is not None and (input_size < 32 or input_size % 32):
         raise click.BadParameter("must be a positive multiple of 32", param_hint="--input-size")
     from posenet.bench import HEADER, RULE, bench_preset, format_row
@@ -30,6 +37,10 @@ def bench(presets, blocks, batch_size, repeats, input_size, json_path):
             f"unknown preset {unknown[0]!r}; known presets: {', '.join(sorted(PRESETS))}",
             param_hint="--preset",
         )
+    if loader_path:
+        _bench_loader(loader_path, presets or ("cpu_3d",), batch_size, repeats, input_size,
+                      json_path)
+        return
     click.echo("matmul: float32 NumPy BLAS 2048^3, the higher of two readings around each row\n")
     click.echo(HEADER)
     click.echo(RULE)
@@ -41,4 +52,23 @@ def bench(presets, blocks, batch_size, repeats, input_size, json_path):
     if json_path:
         payload = {"rows": [vars(r) for r in rows]}
         write_json_atomic(json_path, payload)
+        click.echo(f"\nwrote {json_path}")
+
+
+def _bench_loader(path, presets, batch_size, repeats, input_size, json_path):
+    from posenet.bench_data import LOADER_HEADER, LOADER_RULE, bench_loader, format_loader_row
+    from posenet.io import write_json_atomic
+
+    click.echo(LOADER_HEADER)
+    click.echo(LOADER_RULE)
+    rows = []
+    for name in presets:
+        try:
+            row = bench_loader(path, name, batch_size, repeats, input_size=input_size)
+        except (KeyError, ValueError) as error:
+            raise click.ClickException(f"{path}: {error}") from None
+        rows.append(row)
+        click.echo(format_loader_row(row))
+    if json_path:
+        write_json_atomic(json_path, {"loader_rows": [vars(r) for r in rows]})
         click.echo(f"\nwrote {json_path}")

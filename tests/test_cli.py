@@ -61,3 +61,29 @@ def test_bench_measures_every_block_and_writes_json(runner, tmp_path):
             r["gflops"] * max(r["fps_batch1"], r["fps_batch"]) / r["matmul_gflops"]
         )
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_bench_loader_compares_one_worker_with_training(runner, tmp_path):
+    from posenet.data.render_dataset import prepare_builtin_render
+
+    data = tmp_path / "demo.h5"
+    prepare_builtin_render(data, num_clips=2, frames=8, size=96)
+    out = tmp_path / "loader.json"
+    result = runner.invoke(
+        main,
+        ["bench", "--loader", str(data), "--preset", "cpu_3d", "--input-size", "64",
+         "--repeats", "1", "--batch-size", "4", "--json", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "workers needed" in result.output
+    (row,) = json.loads(out.read_text())["loader_rows"]
+    assert row["preset"] == "cpu_3d" and row["dataset"] == "builtin_render"
+    assert row["batch_size"] == 4
+    assert row["loader_samples_per_s"] > 0 and row["train_samples_per_s"] > 0
+    assert row["workers"] == max(1, -(-row["train_samples_per_s"] // row["loader_samples_per_s"]))
+
+
+def test_bench_loader_rejects_a_missing_file(runner, tmp_path):
+    result = runner.invoke(main, ["bench", "--loader", str(tmp_path / "none.h5")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
