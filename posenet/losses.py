@@ -16,6 +16,8 @@ for actions), so a batch without any label gives exactly 0 and never NaN.
 import keras
 from keras import ops
 
+from posenet.outputs import action_dataset, output_kind
+
 #: The method's loss weights: pose 1, visibility 0.01, action per dataset.
 POSE_WEIGHT = 1.0
 VISIBILITY_WEIGHT = 0.01
@@ -85,19 +87,6 @@ class MaskedCategoricalCrossentropy(keras.losses.Loss):
         labelled = ops.sum(y_true, axis=-1)
         prob = ops.clip(y_pred, 1e-7, 1.0)
         return _normalised_sum(-ops.sum(y_true * ops.log(prob), axis=-1), labelled)
-
-
-def output_kind(name):
-    """'pose', 'visibility' or 'action' for an output name of the network."""
-    for kind in ("pose", "visibility", "action"):
-        if name.startswith(f"{kind}_"):
-            return kind
-    raise ValueError(f"{name!r} is not a supervised output of the network")
-
-
-def action_dataset(name):
-    """The dataset of an action output ``action_<dataset>_<block>``."""
-    return name[len("action_") :].rsplit("_", 1)[0]
 
 
 def losses_for(output_names):

@@ -23,7 +23,7 @@ import numpy as np
 
 from posenet.data.augment import AugmentConfig, augment_config
 from posenet.data.prepared import PreparedDataset
-from posenet.losses import action_dataset, output_kind
+from posenet.outputs import action_dataset, output_kind
 
 # Stream tags above any batch index: the epoch plan's generators never coincide with the
 # per-batch generators ``default_rng((seed, epoch, index))``.

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from posenet.losses import output_kind
+from posenet.outputs import output_kind
 
 #: Depth span (mm) of the normalised z axis, centred on the pelvis.
 DEPTH_RANGE_MM = 2000.0

@@ -14,11 +14,7 @@ from keras import layers
 from posenet.layers import GlobalMaxMinPooling2D, MaxMinPooling2D
 from posenet.models.blocks import act_conv, act_conv_bn, conv_bn, conv_bn_act
 from posenet.models.stem import scaled
-
-
-def action_output(dataset, block):
-    """Name of the action output of a dataset's block (1-based)."""
-    return f"action_{dataset}_{block}"
+from posenet.outputs import action_output
 
 
 def pad_to_multiple(x, multiple, name):

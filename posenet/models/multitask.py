@@ -4,8 +4,9 @@ import keras
 
 from posenet.layers import AppearancePooling, FoldTime, UnfoldTime
 from posenet.models.action import action_part
-from posenet.models.pose_network import PoseNetwork, pose_output, visibility_output
+from posenet.models.pose_network import PoseNetwork
 from posenet.models.weights import copy_weights_by_name
+from posenet.outputs import pose_output, visibility_output
 
 
 @keras.saving.register_keras_serializable(package="posenet")

@@ -20,16 +20,7 @@ from posenet.layers import (
 from posenet.models.blocks import act_conv_bn, act_sepconv_bn, reception_block
 from posenet.models.stem import stem
 from posenet.models.weights import copy_weights_by_name
-
-
-def pose_output(block):
-    """Name of the pose output of a block (1-based)."""
-    return f"pose_{block}"
-
-
-def visibility_output(block):
-    """Name of the visibility output of a block (1-based)."""
-    return f"visibility_{block}"
+from posenet.outputs import pose_output, visibility_output
 
 
 def regression_head(x, block, num_joints, depth_maps, context_maps, context_alpha):
