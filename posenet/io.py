@@ -10,7 +10,9 @@ import tempfile
 def atomic_path(path):
     """Yield a temporary path beside ``path``; on success rename it to ``path``.
 
-    On an exception the temporary file is removed, so nothing half-written remains.
+    On an exception the temporary file is removed, so nothing half-written remains. The
+    file gets the permissions of a plain ``open`` (0666 less the umask), not the private
+    0600 of a temporary file.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
@@ -18,6 +20,9 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

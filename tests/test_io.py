@@ -23,3 +23,16 @@ def test_a_failed_write_leaves_nothing_and_keeps_the_old_file(tmp_path):
         raise RuntimeError("interrupted")
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    """Readable by other users and tools like any file, not private like a temporary one."""
+    import os
+
+    path = tmp_path / "report.json"
+    old = os.umask(0o022)
+    try:
+        write_json_atomic(path, {})
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
