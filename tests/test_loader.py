@@ -22,6 +22,8 @@ from posenet.losses import losses_for
 from posenet.models import ActionNetwork, PoseNetwork
 from posenet.skeleton import get_skeleton
 
+pytestmark = pytest.mark.backend
+
 J, W, H, SEQS, FRAMES = 17, 200, 160, 2, 6
 BACKGROUND_BGR = (90, 0, 0)  # dark blue: tells RGB from BGR in the loaded inputs
 M17 = get_skeleton("model17")
