@@ -5,6 +5,7 @@ import os
 import click
 
 from cli.bench import bench
+from cli.evaluate import evaluate
 from cli.prepare import prepare
 
 BACKENDS = ("tensorflow", "jax")
@@ -23,4 +24,5 @@ def main(backend):
 
 
 main.add_command(bench)
+main.add_command(evaluate)
 main.add_command(prepare)

@@ -1,0 +1,121 @@
+"""``posenet evaluate``: score a saved network on prepared files by the standard protocols."""
+
+import os
+
+import click
+
+#: Split evaluated when ``--dataset NAME`` is given without ``--split``.
+DEFAULT_SPLITS = {
+    "mpii": ("validation",),
+    "lsp": ("test",),
+    "lspet": ("validation",),
+    "penn_action": ("test",),
+    "jhmdb": ("test1", "test2", "test3"),
+    "h36m": ("test",),
+    "h36m-render": ("test",),
+    "h36m_render": ("test",),
+    "ntu": ("xsub-test",),
+    "builtin-render": ("train",),
+    "builtin_render": ("train",),
+}
+
+
+def _is_path(text):
+    return text.endswith((".h5", ".hdf5")) or os.sep in text or os.path.exists(text)
+
+
+def resolve_files(datasets, splits, folder):
+    """(path, expected split or None) for every --dataset: a path as given (its split
+    checked against a single --split), or NAME -> <folder>/NAME_<split>.h5 per split."""
+    files = []
+    for item in datasets:
+        if _is_path(item):
+            if len(splits) > 1:
+                raise click.UsageError("give at most one --split with a dataset file path")
+            files.append((item, splits[0] if splits else None))
+            continue
+        wanted = splits or DEFAULT_SPLITS.get(item)
+        if not wanted:
+            raise click.BadParameter(f"no default split for {item!r}: pass --split",
+                                     param_hint="--split")
+        files += [(os.path.join(folder, f"{item}_{s}.h5"), s) for s in wanted]
+    return files
+
+
+def load_model(path):
+    """A saved network (.keras); ClickException with the reason when it cannot be read."""
+    import keras
+
+    import posenet.layers  # noqa: F401  (registers the custom layers for deserialising)
+    import posenet.models  # noqa: F401
+
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as error:  # Keras raises many kinds on a foreign or corrupt file
+        raise click.ClickException(f"cannot load the network from {path}: {error}. Expected "
+                                   "a model saved with model.save('NAME.keras')") from None
+
+
+@click.command()
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False), required=True,
+              help="Saved network (.keras).")
+@click.option("--dataset", "datasets", multiple=True, required=True,
+              help="Prepared file, or a dataset name resolved as "
+                   "<datasets-dir>/<name>_<split>.h5. Repeat to evaluate several files.")
+@click.option("--split", "splits", multiple=True,
+              help="Split(s) of a dataset name (repeatable; default: its test split, all "
+                   "three for jhmdb); with a file path, the split the file must hold.")
+@click.option("--datasets-dir", default="datasets", show_default=True,
+              type=click.Path(file_okay=False), help="Folder of the prepared files.")
+@click.option("--block", type=int, default=None,
+              help="Evaluate only this block (default: every block).")
+@click.option("--flip", is_flag=True,
+              help="Flip test: average each image's prediction with its mirror's.")
+@click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True,
+              help="Images (or clips) per forward pass.")
+@click.option("--clip-stride", type=click.IntRange(1), default=None,
+              help="Frames between multi-clip clips (default: half the model's clip).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="JSON report to write (atomically).")
+def evaluate(weights, datasets, splits, datasets_dir, block, flip, batch_size, clip_stride,
+             out_path):
+    """Evaluate the network saved in WEIGHTS on prepared datasets.
+
+    The protocol follows the file's dataset: PCKh@0.5 (mpii), PCK@0.2 with the torso
+    (lsp, lspet) or the box (penn_action, jhmdb), MPJPE and PA-MPJPE in mm given the true
+    root depth (h36m, rendered sets), single- and multi-clip action accuracy (penn_action,
+    jhmdb, ntu, for models with that action output). Every block is scored unless --block.
+    """
+    from posenet.evaluation import (
+        EvaluationError,
+        build_report,
+        evaluate_file,
+        format_table,
+        write_report,
+    )
+
+    files = resolve_files(datasets, splits, datasets_dir)
+    if out_path is not None:
+        out_dir = os.path.dirname(os.path.abspath(out_path))
+        if not os.path.isdir(out_dir):
+            raise click.BadParameter(f"folder {out_dir} does not exist", param_hint="--out")
+    for path, _ in files:  # before loading the network: a typo should fail fast
+        if not os.path.isfile(path):
+            raise click.ClickException(f"prepared file {path} not found; make it with "
+                                       "`posenet prepare` (see docs/prepared_format.md)")
+    model = load_model(weights)
+    evaluations = []
+    for path, split in files:
+        try:
+            evaluations.append(evaluate_file(model, path, block=block, flip=flip,
+                                             batch_size=batch_size, clip_stride=clip_stride,
+                                             split=split))
+        except (EvaluationError, FileNotFoundError, ValueError) as error:
+            raise click.ClickException(f"{path}: {error}") from None
+    options = {"block": block, "flip": flip, "batch_size": batch_size,
+               "clip_stride": clip_stride}
+    report = build_report(weights, evaluations, options)
+    click.echo(format_table(report), nl=False)
+    if out_path is not None:
+        write_report(out_path, report)
+        click.echo(f"wrote {out_path}")

@@ -1,0 +1,101 @@
+"""Batched pose predictions of a network on a prepared file, in the file's own pixels.
+
+Protocol of a single-frame prediction: the sample's ``bbox`` (source-image px) is cropped
+with ``augment.crop_transform`` without augmentation (square of side ``margin`` x the
+box's longer side, centred on it, resized to the network's S px), the crop goes through
+the network as RGB floats in [0, 1], and every block's ``pose_k`` x, y (normalised to the
+crop, pixel centres at (i + 0.5) / S) are taken back to crop px (x S) and through the
+inverse crop transform to the source image's px.  z (normalised, pelvis-relative, in
+[0, 1] over ``DEPTH_RANGE_MM``) is returned unchanged.
+
+Flip test: the mirrored crop is predicted too (in the same call: a batch holds the crops
+followed by their mirrors), its x mirrored back (x -> 1 - x) and its joints' left/right
+labels swapped back, then the two predictions are averaged (all coordinates).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from posenet.data.augment import DEFAULT_MARGIN, crop_transform
+from posenet.data.sources import read_images
+from posenet.evaluation.model_spec import ModelSpec
+from posenet.skeleton import get_skeleton
+
+
+def layout_name(num_joints: int) -> str:
+    """Skeleton layout of a model's joint axis: model16 or model17."""
+    return "model16" if num_joints == 16 else "model17"
+
+
+def usable_boxes(boxes) -> np.ndarray:
+    """(N,) bool: box finite with positive width and height (a crop can be made)."""
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    return np.isfinite(boxes).all(-1) & (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+
+
+def batched(items, size: int):
+    """Consecutive slices of ``items`` of at most ``size`` elements."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def to_input(crops_bgr) -> np.ndarray:
+    """uint8 BGR crops (..., S, S, 3) -> float32 RGB in [0, 1], as the loaders feed them."""
+    return np.asarray(crops_bgr)[..., ::-1].astype(np.float32) / 255.0
+
+
+def unflip(poses, num_joints: int) -> np.ndarray:
+    """Predictions on mirrored crops (..., J, D), normalised -> the unmirrored crop's."""
+    perm = get_skeleton(layout_name(num_joints)).flip_permutation()
+    out = np.array(poses, dtype=np.float64)[..., perm, :]  # the permutation is an involution
+    out[..., 0] = 1.0 - out[..., 0]
+    return out
+
+
+def pose_blocks(outputs: dict, blocks) -> dict[int, np.ndarray]:
+    """``{k: pose_k}`` as float64 arrays from one ``predict_on_batch`` result."""
+    return {k: np.asarray(outputs[f"pose_{k}"], dtype=np.float64) for k in blocks}
+
+
+def predict_frames(model, spec: ModelSpec, dataset, indices, blocks, batch_size: int = 16,
+                   flip: bool = False, margin: float = DEFAULT_MARGIN) -> dict[int, np.ndarray]:
+    """Poses of samples ``indices`` of a PreparedDataset by blocks ``blocks``.
+
+    ``model`` is a single-frame network (``predict_on_batch`` of (B, S, S, 3) floats ->
+    dict with ``pose_k`` (B, J, D)); every index must have a usable ``bbox``.  Returns
+    ``{k: (n, J, D)}``: x, y in px of the file's source image, z as predicted.
+    """
+    indices = np.asarray(indices, np.int64)
+    size, joints = spec.input_size, spec.num_joints
+    boxes = dataset.arrays("bbox", indices)
+    out: dict[int, list] = {k: [] for k in blocks}
+    for part in batched(np.arange(len(indices)), batch_size):
+        transforms = [crop_transform(boxes[i], size, margin=margin) for i in part]
+        images = read_images(dataset, indices[part])
+        crops = np.stack([t.apply_image(img) for t, img in zip(transforms, images, strict=True)])
+        x = to_input(crops)
+        if flip:
+            x = np.concatenate([x, x[:, :, ::-1]])
+        preds = pose_blocks(model.predict_on_batch(x), blocks)
+        for k, pose in preds.items():
+            if flip:
+                pose = 0.5 * (pose[: len(part)] + unflip(pose[len(part):], joints))
+            pose = pose.copy()
+            for row, t in enumerate(transforms):
+                pose[row, :, :2] = t.invert_points(pose[row, :, :2] * size)
+            out[k].append(pose)
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def crop_to_image(points, crop) -> np.ndarray:
+    """Rendered sets: px of a stored crop (..., J, 2) -> px of the full camera image.
+
+    Inverts the file's ``crop`` (n, 3) ``(x0, y0, scale)``, ``crop_px = (image_px -
+    (x0, y0)) * scale``; rows whose crop is NaN (converted sets) are returned unchanged.
+    """
+    pts = np.array(points, dtype=np.float64)
+    crop = np.asarray(crop, dtype=np.float64)
+    has = np.isfinite(crop).all(-1)
+    pts[has] = pts[has] / crop[has, None, 2:3] + crop[has, None, :2]
+    return pts
