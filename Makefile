@@ -5,6 +5,21 @@ BIN := $(VENV)/bin
 # Backend-dependent tests run again under JAX (the model must run on both backends).
 JAX_TESTS := -m backend
 
+# Dataset folders (override: make data MPII=/path/to/mpii); prepared files go to datasets/.
+DATA ?= ../shared/data
+LSPET ?= $(DATA)/lspet
+LSP ?= $(DATA)/lsp
+MPII ?= $(DATA)/mpii
+COCO ?= $(DATA)/coco
+PENN ?= $(DATA)/penn_action
+JHMDB ?= $(DATA)/jhmdb
+H36M ?= $(DATA)/h36m
+NTU ?= $(DATA)/ntu
+OUT := datasets
+PREPARE := $(BIN)/posenet prepare
+# Rendered Human3.6M: every 10th pose row (1 Hz of the 10 Hz shared copy), all 4 cameras.
+RENDER_EVERY ?= 10
+
 .PHONY: install test test-tf test-jax lint bench clean data data-lspet data-lsp data-mpii \
 	data-coco data-penn data-jhmdb data-h36m data-h36m-render data-ntu data-demo
 
@@ -37,22 +52,7 @@ clean:
 	rm -rf $(VENV) build *.egg-info
 
 # ---- Datasets -------------------------------------------------------------------------
-# `make data` prepares every dataset whose source folder exists; each target names the
-# folder it reads (override: make data MPII=/path/to/mpii). Outputs go to datasets/.
-DATA ?= ../shared/data
-LSPET ?= $(DATA)/lspet
-LSP ?= $(DATA)/lsp
-MPII ?= $(DATA)/mpii
-COCO ?= $(DATA)/coco
-PENN ?= $(DATA)/penn_action
-JHMDB ?= $(DATA)/jhmdb
-H36M ?= $(DATA)/h36m
-NTU ?= $(DATA)/ntu
-OUT := datasets
-PREPARE := $(BIN)/posenet prepare
-# Rendered Human3.6M: every 10th pose row (1 Hz of the 10 Hz shared copy), all 4 cameras.
-RENDER_EVERY ?= 10
-
+# `make data` prepares every dataset whose source folder exists (folders: see the top).
 found = $(if $(wildcard $(1)),$(2))
 data: $(call found,$(LSPET),data-lspet) $(call found,$(LSP),data-lsp) \
 	$(call found,$(MPII),data-mpii) $(call found,$(COCO),data-coco) \
