@@ -210,3 +210,14 @@ def test_multitask_network_pose_and_action_protocols(tmp_path):
     actions = result["protocols"]["action accuracy"]
     assert actions["videos"] == 2 and actions["clips"] == 4  # 6 frames: clips at 0 and 2
     assert 0.0 <= actions["blocks"]["2"]["summary"]["multi-clip"] <= 1.0
+
+
+def test_means_only_over_protocols_that_several_files_share():
+    from posenet.evaluation.report import mean_over_files
+
+    def run(protocol, value):
+        return {"protocols": {protocol: {"blocks": {"1": {"summary": {"m": value}}}}}}
+
+    assert mean_over_files([run("PCK", 0.5), run("MPJPE", 80.0)]) == {}
+    means = mean_over_files([run("PCK", 0.5), run("PCK", 0.7), run("MPJPE", 80.0)])
+    assert means == {"PCK": {"1": {"m": pytest.approx(0.6)}}}

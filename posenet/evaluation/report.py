@@ -44,10 +44,17 @@ def _clean(value):
 
 
 def mean_over_files(evaluations: list[dict]) -> dict:
-    """``{protocol: {block: {metric: mean}}}`` over the files that report it."""
+    """``{protocol: {block: {metric: mean}}}`` over the files that report it, for the
+    protocols that at least two files report (a mean of one file says nothing new)."""
     sums: dict = {}
+    files: dict = {}
+    for ev in evaluations:
+        for name in ev["protocols"]:
+            files[name] = files.get(name, 0) + 1
     for ev in evaluations:
         for name, result in ev["protocols"].items():
+            if files[name] < 2:
+                continue
             for block, scores in result["blocks"].items():
                 for metric, value in scores["summary"].items():
                     slot = sums.setdefault(name, {}).setdefault(block, {}).setdefault(metric, [])
@@ -60,8 +67,9 @@ def build_report(weights, evaluations: list[dict], options: dict | None = None) 
     """The report dict of ``evaluations`` (from ``runner.evaluate_file``) of ``weights``."""
     report = {"weights": os.path.abspath(weights), "weights_sha256": sha256_file(weights),
               "options": dict(options or {}), "evaluations": list(evaluations)}
-    if len(evaluations) > 1:
-        report["mean_over_files"] = mean_over_files(evaluations)
+    means = mean_over_files(evaluations)
+    if means:
+        report["mean_over_files"] = means
     return _clean(report)
 
 
