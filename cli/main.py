@@ -7,6 +7,7 @@ import click
 from cli.bench import bench
 from cli.evaluate import evaluate
 from cli.prepare import prepare
+from cli.visualize import visualize
 
 BACKENDS = ("tensorflow", "jax")
 
@@ -26,3 +27,4 @@ def main(backend):
 main.add_command(bench)
 main.add_command(evaluate)
 main.add_command(prepare)
+main.add_command(visualize)
