@@ -6,6 +6,7 @@ import click
 
 from cli.bench import bench
 from cli.evaluate import evaluate
+from cli.infer import infer
 from cli.prepare import prepare
 from cli.visualize import visualize
 
@@ -26,5 +27,6 @@ def main(backend):
 
 main.add_command(bench)
 main.add_command(evaluate)
+main.add_command(infer)
 main.add_command(prepare)
 main.add_command(visualize)

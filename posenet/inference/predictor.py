@@ -1,0 +1,266 @@
+"""The inference pipeline: frames -> person crops -> the network -> people, tracks, actions.
+
+Single-person mode (the default) follows the method's refinement: when there is no track
+(first frame, or after the pose's confidence dropped below ``redetect_below``), the whole
+frame letterboxed to a square crop gives a first pose, whose confident joints' box padded
+by 20% is cropped again and re-estimated. Later frames are cropped around the track's
+smoothed box, so a frame costs one network call. Frames are processed in chunks of
+``batch_size`` (one batched call per chunk): a chunk's crops use the box known when the
+chunk starts, and a frame whose pose is not confident is re-detected as above.
+
+Multi-person mode runs a people detector (OpenCV HOG by default) every ``detect_every``
+frames and follows the people in between with the boxes of their predicted joints (greedy
+IoU matching, tracks ending after ``max_missed`` frames).
+
+Coordinates: 2D joints in image px with the visibility as confidence. 3D joints (3D
+models) are root-relative mm under a weak-perspective assumption: the crop's side spans
+``CROP_SIDE_MM`` (2000 mm, the span of the normalised depth axis), so x, y offsets from
+the pelvis in the crop scale to mm by that factor, and z comes from ``depth_to_mm``
+relative to the pelvis.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from posenet.data.augment import DEFAULT_MARGIN, crop_transform
+from posenet.data.targets import DEPTH_RANGE_MM, PELVIS, depth_to_mm
+from posenet.evaluation.predict import to_input
+from posenet.inference import people as P
+from posenet.inference.actions import ActionWindows, class_names
+from posenet.inference.sources import InputError, iter_frames, probe
+from posenet.inference.weights import load_weights
+from posenet.outputs import pose_output, visibility_output
+from posenet.skeleton import get_skeleton
+
+SCHEMA = "posenet-predictions/1"
+#: Millimetres spanned by the side of a person crop (weak perspective; see the docstring).
+CROP_SIDE_MM = DEPTH_RANGE_MM
+
+
+class Predictor:
+    """Pose (2D, 3D) and action estimation on videos and images.
+
+    Args:
+        weights: None (the shipped default), a ``.keras`` path, a bundle JSON path or dict,
+            or a Keras model (see ``posenet.inference.weights``).
+        block: pose block whose output is used (the network is cut after it; default last).
+        multi_person: detect and track several people (else one person, refined crops).
+        batch_size: crops per network call.
+        detector: multi-person detector, ``frame -> (N, 4) boxes``; default HOG.
+        detect_every: frames between detector runs (multi-person).
+        max_missed: frames a track survives without a detection or confident pose.
+        redetect_below: mean joint confidence under which a track is re-detected.
+        min_score: mean joint confidence under which no person is reported.
+    """
+
+    def __init__(self, weights=None, block=None, multi_person=False, batch_size=16,
+                 detector=None, detect_every=5, max_missed=10, redetect_below=0.4,
+                 min_score=0.2):
+        self.weights = load_weights(weights)
+        pose = self.weights.pose
+        if block is not None and not 1 <= block <= pose.num_blocks:
+            raise ValueError(f"--block must be in 1..{pose.num_blocks}, got {block}")
+        self.block = pose.num_blocks if block is None else int(block)
+        self.network = pose if self.block == pose.num_blocks else pose.truncated(self.block)
+        self.size, self.num_joints, self.dims = pose.input_size, pose.num_joints, pose.pose_dims
+        self.skeleton = get_skeleton("model16" if self.num_joints == 16 else "model17")
+        self.multi_person, self.batch_size = bool(multi_person), int(batch_size)
+        self.detect_every, self.max_missed = int(detect_every), int(max_missed)
+        self.redetect_below, self.min_score = float(redetect_below), float(min_score)
+        self._detector = detector
+        if self.multi_person and detector is None:
+            self._detector = P.HogDetector()  # fails now, not mid-video, if unavailable
+        self.action_models = dict(self.weights.actions)
+        multitask = self.weights.multitask
+        if multitask is not None and multitask.actions:
+            self.action_models[None] = multitask
+        counts = dict(multitask.actions) if multitask is not None else {}
+        counts |= {ds: net.actions[ds] for ds, net in self.weights.actions.items()}
+        self.action_classes = {ds: class_names(ds, n) for ds, n in counts.items()}
+        frames = {m.num_frames for m in self.action_models.values()}
+        self.num_frames = max(frames) if frames else 0
+
+    @property
+    def detector(self):
+        if self._detector is None:
+            self._detector = P.HogDetector()
+        return self._detector
+
+    # -- the network ------------------------------------------------------------------
+    def run_network(self, crops_bgr):
+        """(pose (N, J, D), visibility (N, J)) of uint8 BGR crops (N, S, S, 3)."""
+        poses, vis = [], []
+        for start in range(0, len(crops_bgr), self.batch_size):
+            # Keras traces the predict function with reduce_retracing, so a short last
+            # batch does not build a new graph per size.
+            out = self.network.predict_on_batch(to_input(crops_bgr[start:start + self.batch_size]))
+            poses.append(np.asarray(out[pose_output(self.block)]))
+            vis.append(np.asarray(out[visibility_output(self.block)])[..., 0])
+        return np.concatenate(poses), np.concatenate(vis)
+
+    def estimate(self, frames, boxes, margin=DEFAULT_MARGIN):
+        """One pose per (frame, box): dicts with ``joints2d`` (J, 3), ``z``, ``score``,
+        ``joints3d`` and ``crop`` (the uint8 crop)."""
+        if not len(frames):
+            return []
+        transforms = [crop_transform(b, self.size, margin=margin) for b in boxes]
+        crops = np.stack([t.apply_image(f) for t, f in zip(transforms, frames, strict=True)])
+        poses, vis = self.run_network(crops)
+        results = []
+        for t, pose, v, crop in zip(transforms, poses, vis, crops, strict=True):
+            xy = t.invert_points(pose[:, :2] * self.size)
+            joints2d = np.concatenate([xy, v[:, None]], axis=1)
+            joints3d, z = None, None
+            if self.dims == 3:
+                z = pose[:, 2].astype(np.float64)
+                joints3d = np.empty((self.num_joints, 3))
+                joints3d[:, :2] = (pose[:, :2] - pose[PELVIS, :2]) * CROP_SIDE_MM
+                joints3d[:, 2] = depth_to_mm(z, 0.0) - depth_to_mm(z[PELVIS], 0.0)
+            results.append({"joints2d": joints2d, "joints3d": joints3d, "z": z,
+                            "score": float(v.mean()), "crop": crop})
+        return results
+
+    def detect_single(self, frames):
+        """Refined single-person poses of whole frames: letterbox, box, re-estimate."""
+        whole = [np.array([0.0, 0.0, f.shape[1], f.shape[0]]) for f in frames]
+        first = self.estimate(frames, whole, margin=1.0)
+        boxes = [P.box_from_joints(r["joints2d"]) for r in first]
+        boxes = [b if b is not None else w for b, w in zip(boxes, whole, strict=True)]
+        return self.estimate(frames, boxes), boxes
+
+    # -- videos -----------------------------------------------------------------------
+    def predict_video(self, path, progress=None, on_frame=None):
+        """The predictions dict (``docs/predictions_schema.md``) of a video or image file.
+
+        ``progress(n)`` is called after every chunk of ``n`` frames; ``on_frame(index,
+        frame, people)`` after each frame (e.g. to write an overlay).
+        """
+        info = probe(path)
+        return self._predict(iter_frames(path, info.kind, 2 * self.batch_size), info.kind,
+                             os.fspath(path), info.fps, progress, on_frame)
+
+    def predict_image(self, image_bgr):
+        """The predictions dict of one (H, W, 3) uint8 BGR image."""
+        image = np.asarray(image_bgr)
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise InputError(f"expected an (H, W, 3) uint8 BGR image, got {image.shape} "
+                             f"{image.dtype}")
+        return self._predict(iter([(0, image)]), "image", "<array>", None)
+
+    def _predict(self, frames, kind, source, fps, progress=None, on_frame=None):
+        tracker = P.Tracker(self.max_missed)
+        state = {"tracker": tracker, "windows": {}, "frames": [], "size": None}
+        chunk = []
+        for index, frame in frames:
+            state["size"] = frame.shape[1], frame.shape[0]
+            chunk.append((index, frame))
+            if len(chunk) == self.batch_size:
+                self._chunk(chunk, state, fps, on_frame)
+                if progress:
+                    progress(len(chunk))
+                chunk = []
+        if chunk:
+            self._chunk(chunk, state, fps, on_frame)
+            if progress:
+                progress(len(chunk))
+        if not state["frames"]:
+            raise InputError(f"{source}: no frames could be decoded")
+        tracker.end_all()
+        return self._result(state, kind, source, fps)
+
+    def _chunk(self, chunk, state, fps, on_frame):
+        tracker = state["tracker"]
+        plan = []  # (position in chunk, track, box)
+        for pos, (index, frame) in enumerate(chunk):
+            if self.multi_person:
+                if index % self.detect_every == 0:
+                    tracker.update(self.detector(frame), index)
+            elif not tracker.active:
+                (result,), (box,) = self.detect_single([frame])
+                tracker.start(box, index)
+            plan += [(pos, t, t.box.copy()) for t in tracker.active]
+        results = self.estimate([chunk[p][1] for p, _, _ in plan], [b for _, _, b in plan])
+        if not self.multi_person:
+            self._redetect(chunk, plan, results)
+        found = [[] for _ in chunk]
+        for (pos, track, _), result in zip(plan, results, strict=True):
+            index = chunk[pos][0]
+            box = P.box_from_joints(result["joints2d"])
+            if result["score"] < self.min_score or box is None:
+                tracker.miss(track)
+                if not self.multi_person:  # single person: lost, re-detect next time
+                    track.missed = self.max_missed + 1
+                continue
+            tracker.seen(track, box, index)
+            result["box"] = box
+            result["track"] = track.id
+            found[pos].append(result)
+            self._add_to_windows(state, track.id, index, result)
+        tracker.prune()
+        for pos, (index, frame) in enumerate(chunk):
+            people = [self._person(r) for r in found[pos]]
+            time = index / fps if fps else 0.0
+            state["frames"].append({"index": int(index), "time": round(time, 6),
+                                    "people": people})
+            if on_frame is not None:
+                on_frame(index, frame, people)
+
+    def _redetect(self, chunk, plan, results):
+        """Single person: re-detect the frames whose pose in the chunk's box is unsure."""
+        weak = [i for i, r in enumerate(results) if r["score"] < self.redetect_below]
+        if not weak:
+            return
+        again, boxes = self.detect_single([chunk[plan[i][0]][1] for i in weak])
+        for i, result, box in zip(weak, again, boxes, strict=True):
+            if result["score"] > results[i]["score"]:
+                results[i] = result
+                plan[i][1].box = box  # the track continues from the re-detected box
+
+    def _add_to_windows(self, state, track_id, index, result):
+        if not self.action_models:
+            return
+        if track_id not in state["windows"]:
+            state["windows"][track_id] = ActionWindows(self.action_models, self.num_frames,
+                                                       self.dims)
+        crop = result["crop"] if None in self.action_models else None
+        state["windows"][track_id].add(index, result["joints2d"], result["z"],
+                                       result["box"], crop)
+
+    @staticmethod
+    def _person(result):
+        def rounded(a, digits):
+            return [[round(float(v), digits) for v in row] for row in a]
+
+        joints2d = [[round(float(x), 2), round(float(y), 2), round(float(c), 4)]
+                    for x, y, c in result["joints2d"]]
+        return {"track": int(result["track"]),
+                "box": [round(float(v), 2) for v in result["box"]],
+                "score": round(result["score"], 4), "joints2d": joints2d,
+                "joints3d": None if result["joints3d"] is None
+                else rounded(result["joints3d"], 1)}
+
+    def _result(self, state, kind, source, fps):
+        tracks = []
+        for track in sorted(state["tracker"].finished, key=lambda t: t.id):
+            seen = [f for f in state["frames"] if any(p["track"] == track.id
+                                                      for p in f["people"])]
+            if not seen:  # a detection never confirmed by a pose
+                continue
+            windows = state["windows"].get(track.id)
+            tracks.append({"id": track.id, "first_frame": seen[0]["index"],
+                           "last_frame": seen[-1]["index"],
+                           "actions": windows.finish(self.action_classes) if windows else {}})
+        width, height = state["size"]
+        return {
+            "schema": SCHEMA, "source": source, "kind": kind, "width": int(width),
+            "height": int(height), "fps": fps, "num_frames": len(state["frames"]),
+            "skeleton": {"name": self.skeleton.name, "joints": list(self.skeleton.joints),
+                         "links": [list(link) for link in self.skeleton.links]},
+            "model": {"weights": self.weights.source, "sha256": self.weights.sha256,
+                      "block": self.block},
+            "action_classes": self.action_classes,
+            "frames": state["frames"], "tracks": tracks,
+        }
