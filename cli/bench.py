@@ -19,7 +19,13 @@ import click
 @click.option("--loader", "loader_path", type=click.Path(exists=True, dir_okay=False),
               default=None, help="A prepared file: compare one loader worker with training "
               "on it (for --preset, default cpu_3d) instead of the model table.")
-def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_path):
+@click.option("--infer", "infer", is_flag=True,
+              help="Instead: end-to-end `posenet infer` frames/s on a rendered 1280x720 clip "
+              "against the model alone (for --preset, default cpu_3d, or --weights).")
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="With --infer: measure these weights instead of a preset's.")
+def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_path, infer,
+          weights):
     """Parameters, GFLOPs per frame and frames/s of each preset, at every block.
 
     With --loader, the frames/s of one data-loader worker against the training frames/s of
@@ -37,6 +43,9 @@ def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_pa
             f"unknown preset {unknown[0]!r}; known presets: {', '.join(sorted(PRESETS))}",
             param_hint="--preset",
         )
+    if infer:
+        _bench_infer(presets or ("cpu_3d",), weights, batch_size, repeats, json_path)
+        return
     if loader_path:
         _bench_loader(loader_path, presets or ("cpu_3d",), batch_size, repeats, input_size,
                       json_path)
@@ -71,4 +80,27 @@ def _bench_loader(path, presets, batch_size, repeats, input_size, json_path):
         click.echo(format_loader_row(row))
     if json_path:
         write_json_atomic(json_path, {"loader_rows": [vars(r) for r in rows]})
+        click.echo(f"\nwrote {json_path}")
+
+
+def _bench_infer(presets, weights, batch_size, repeats, json_path):
+    from posenet.inference.bench import bench_infer
+    from posenet.io import write_json_atomic
+    from posenet.models import build_model
+
+    click.echo("| weights | frames | end-to-end frames/s | model-only frames/s | ratio |")
+    click.echo("|" + "---|" * 5)
+    rows = []
+    for name in [weights] if weights else presets:
+        model = name if weights else build_model(name)
+        try:
+            row = bench_infer(model, batch_size=max(batch_size, 1), repeats=repeats)
+        except (OSError, ValueError, RuntimeError) as error:
+            raise click.ClickException(str(error)) from None
+        row["weights"] = str(name)
+        rows.append(row)
+        click.echo(f"| {name} | {row['frames']} ({row['width']}x{row['height']}) | "
+                   f"{row['end_to_end']:.1f} | {row['model_only']:.1f} | {row['ratio']:.2f} |")
+    if json_path:
+        write_json_atomic(json_path, {"infer_rows": rows})
         click.echo(f"\nwrote {json_path}")

@@ -151,3 +151,17 @@ def test_fit_with_dict_losses_reduces_the_loss(rng):
     losses = history.history["loss"]
     assert np.all(np.isfinite(losses))
     assert losses[-1] < 0.7 * losses[0]
+
+
+def test_mixed_precision_keeps_the_heads_in_float32(rng):
+    """Under mixed_float16 the convolutions run in float16, the soft-argmax in float32."""
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = PoseNetwork(**SMALL_3D)
+        out = predict(model, rng.random((2, 64, 64, 3), dtype=np.float32))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert model.get_layer("block1_heatmaps").compute_dtype == "float16"
+    assert model.get_layer("pose_1").compute_dtype == "float32"
+    assert out["pose_3"].dtype == np.float32 and np.isfinite(out["pose_3"]).all()
+    assert np.all((out["pose_3"] >= 0) & (out["pose_3"] <= 1))

@@ -38,3 +38,56 @@ def inference_rates(predictor, video_path, repeats=4, seed=0) -> dict:
     e2e = end_to_end_rate(predictor, video_path)
     model = model_only_rate(predictor, crops)
     return {"end_to_end": e2e, "model_only": model, "ratio": e2e / model}
+
+
+def write_bench_clip(path, num_frames=64, size=(1280, 720), seed=0, fps=25.0):
+    """A rendered walking person at ``size`` (rendered at a quarter, then upscaled, so the
+    video decodes like a real 720p clip) written as MJPG .avi; returns the path."""
+    import cv2
+
+    from posenet.render.scene import demo_clip
+
+    clip = demo_clip(num_frames, size=(size[0] // 4, size[1] // 4), seed=seed)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, tuple(size))
+    try:
+        if not writer.isOpened():
+            raise RuntimeError(f"OpenCV cannot write {path}")
+        for frame in clip["frames"]:
+            writer.write(cv2.resize(frame, tuple(size), interpolation=cv2.INTER_LINEAR))
+    finally:
+        writer.release()
+    return path
+
+
+def bench_infer(weights, num_frames=64, size=(1280, 720), batch_size=16, repeats=4):
+    """End-to-end ``posenet infer`` (decode, find the person, crop, model, write the JSON)
+    against the model alone, on a rendered ``size`` clip; returns the rates and the ratio.
+
+    ``weights`` is anything :class:`Predictor` accepts (a path, a bundle, a keras model).
+    """
+    import os
+    import tempfile
+
+    from posenet.inference.predictor import Predictor
+    from posenet.inference.schema import write_predictions
+
+    predictor = Predictor(weights, batch_size=batch_size)
+    with tempfile.TemporaryDirectory() as folder:
+        video = write_bench_clip(os.path.join(folder, "clip.avi"), num_frames, size)
+
+        class Writing:
+            """The predictor plus writing its JSON, as `posenet infer` does."""
+
+            batch_size, size = predictor.batch_size, predictor.size
+
+            def predict_video(self, path):
+                result = predictor.predict_video(path)
+                write_predictions(result, os.path.join(folder, "clip.json"), "json")
+                return result
+
+            def run_network(self, crops):
+                return predictor.run_network(crops)
+
+        rates = inference_rates(Writing(), video, repeats=repeats)
+    return {**rates, "frames": num_frames, "width": size[0], "height": size[1],
+            "batch_size": batch_size}

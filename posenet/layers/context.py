@@ -3,9 +3,11 @@
 import keras
 from keras import ops
 
+from posenet.layers.precision import Float32Layer
+
 
 @keras.saving.register_keras_serializable(package="posenet")
-class ContextAggregation(keras.layers.Layer):
+class ContextAggregation(Float32Layer):
     """Blend each joint's position with its context maps' positions.
 
     Inputs ``[own, context, confidence]``:

@@ -8,6 +8,8 @@ uniform map regresses the centre of the image (0.5).
 import keras
 from keras import ops
 
+from posenet.layers.precision import Float32Layer
+
 
 def spatial_softmax(logits, axes=(-3, -2)):
     """Softmax over the given (spatial) axes, computed stably through logsumexp."""
@@ -33,7 +35,7 @@ def expected_position(probs, axis):
 
 
 @keras.saving.register_keras_serializable(package="posenet")
-class SpatialSoftmax(keras.layers.Layer):
+class SpatialSoftmax(Float32Layer):
     """Per-channel softmax over the two spatial axes: (..., H, W, J) -> same shape.
 
     With ``average_depth``, the inputs are volumetric (..., H, W, D, J) and the softmax is
@@ -59,7 +61,7 @@ class SpatialSoftmax(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="posenet")
-class SoftArgmax2D(keras.layers.Layer):
+class SoftArgmax2D(Float32Layer):
     """Heatmaps (..., H, W, J) -> expected joint positions (..., J, 2) as normalised (x, y).
 
     With ``apply_softmax`` (the default) the inputs are logits and a spatial softmax makes
@@ -84,7 +86,7 @@ class SoftArgmax2D(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="posenet")
-class SoftArgmax1D(keras.layers.Layer):
+class SoftArgmax1D(Float32Layer):
     """Scores (..., D, J) -> expected normalised position (..., J, 1) along the D axis."""
 
     def __init__(self, apply_softmax=True, **kwargs):
@@ -103,7 +105,7 @@ class SoftArgmax1D(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="posenet")
-class VolumetricSoftArgmax(keras.layers.Layer):
+class VolumetricSoftArgmax(Float32Layer):
     """Volumetric heatmaps (..., H, W, D, J) -> (..., J, 3) normalised (x, y, z).
 
     As in the TPAMI 2020 3D head: x, y are the 2D soft-argmax of the depth-averaged map,

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from posenet.layers.precision import Float32Layer
 from posenet.layers.softargmax import spatial_softmax
 
 
@@ -20,7 +21,7 @@ def window_mass(probs):
 
 
 @keras.saving.register_keras_serializable(package="posenet")
-class JointVisibility(keras.layers.Layer):
+class JointVisibility(Float32Layer):
     """Heatmap logits (..., H, W, J) -> visibility in [0, 1], shape (..., J, 1).
 
     The maximum over the map of the probability mass in a 2x2 window: a confident,
@@ -36,7 +37,7 @@ class JointVisibility(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="posenet")
-class VolumetricVisibility(keras.layers.Layer):
+class VolumetricVisibility(Float32Layer):
     """Volumetric logits (..., H, W, D, J) -> visibility (..., J, 1) in (0, 1).
 
     The sigmoid form of the 3D head: sigmoid of the peak of the depth-averaged map plus the

@@ -1,0 +1,182 @@
+"""The named training recipes: the papers' and the small CPU ones that train shipped weights.
+
+Paths are relative to the data folder (``--data``, default ``datasets/``) and name the
+files ``make data`` / ``posenet prepare`` write. Hyper-parameters from the papers: RMSprop
+at 1e-3 for pose, the rate multiplied by 0.2 at drops, SGD with Nesterov momentum 0.98 for
+the action part; loss weights as in ``posenet.losses``. The epochs, steps, drop epochs and
+the action learning rates are this project's choices (the papers do not pin all of them).
+No recipe validates on a test split: the validation data is an official validation split
+or a seeded held-out part of the training file (``validation.holdout``).
+"""
+
+from __future__ import annotations
+
+from posenet.training.recipe import ACTION_NETWORK, Recipe
+
+__all__ = ["RECIPES", "Recipe", "get_recipe"]
+
+
+def _src(path, augment="none", weight=1.0, action_dataset=None, split=None):
+    out = {"path": path, "weight": weight, "augment": augment}
+    if action_dataset:
+        out["action_dataset"] = action_dataset
+    if split:
+        out["split"] = split
+    return out
+
+
+_POSE = dict(optimizer="rmsprop", lr=1e-3, lr_factor=0.2)
+_ACTION = dict(optimizer="sgd", lr=0.01, momentum=0.98, nesterov=True, lr_factor=0.2)
+_SEQUENCES = dict(noise=0.02, drop=0.1, flip=0.5)
+
+_ALL = [
+    Recipe(
+        "mpii_2d",
+        "CVPR 2018 2D pose on MPII (8 blocks, 256 px).\n"
+        "  posenet train mpii_2d --out runs/mpii_2d\n"
+        "Expect val_pckh near 0.9 after the last drop (the paper reports PCKh@0.5 of about "
+        "91% on the MPII test set; val_pckh here is the crop-space proxy).",
+        "mpii_2d", [_src("mpii_train.h5", "mpii", split="train")],
+        {"path": "mpii_validation.h5", "split": "validation"}, "pckh",
+        batch_size=24, steps_per_epoch=1000, epochs=120, lr_drops=[80, 100], **_POSE,
+    ),
+    Recipe(
+        "mpii_h36m_3d",
+        "TPAMI 2020 3D pose: Human3.6M mixed 1:1 with MPII (2D-only samples add no depth "
+        "loss).\n  posenet train mpii_h36m_3d --out runs/mpii_h36m_3d\n"
+        "Expect val_mpjpe (normalised units) to fall below 0.05; the paper's Human3.6M "
+        "protocol-1 error is about 50 mm, measured by the evaluation command.",
+        "h36m_3d",
+        [_src("h36m_train.h5", "h36m", split="train"), _src("mpii_train.h5", "mpii")],
+        {"path": "h36m_train.h5", "holdout": 0.05}, "mpjpe",
+        batch_size=24, steps_per_epoch=1000, epochs=100, lr_drops=[60, 85], **_POSE,
+    ),
+    Recipe(
+        "penn_multitask",
+        "CVPR 2018 multitask on Penn Action, end to end from scratch: clips of Penn Action "
+        "(pose and action) mixed 3:1 with MPII (pose only).\n"
+        "  posenet train penn_multitask --out runs/penn_multitask\n"
+        "Expect val_accuracy above 0.9 on the held-out 10% (the paper reports 97.4% on the "
+        "test split after the three stages).",
+        "penn_action",
+        [_src("penn_action_train.h5", "penn_action", 3.0, "penn_action", "train"),
+         _src("mpii_train.h5", "mpii")],
+        {"path": "penn_action_train.h5", "holdout": 0.1, "action_dataset": "penn_action"},
+        "accuracy", loader="clips", batch_size=4, steps_per_epoch=1000, epochs=60,
+        lr_drops=[40, 52], **_POSE,
+    ),
+    Recipe(
+        "penn_stage1_pose",
+        "Stage 1 of the method on Penn Action: the 2D pose network on single frames of "
+        "MPII and Penn Action (1:1).\n"
+        "  posenet train penn_stage1_pose --out runs/penn_stage1_pose\n"
+        "Expect val_pck (PCK@0.2, torso) above 0.9 on held-out Penn Action sequences.",
+        "mpii_2d",
+        [_src("mpii_train.h5", "mpii"), _src("penn_action_train.h5", "penn_action")],
+        {"path": "penn_action_train.h5", "holdout": 0.1}, "pck",
+        batch_size=24, steps_per_epoch=1000, epochs=60, lr_drops=[40, 52], **_POSE,
+    ),
+    Recipe(
+        "penn_stage2_action",
+        "Stage 2: the action part on Penn Action clips, the pose network frozen and "
+        "initialised from stage 1 (init_weights).\n"
+        "  posenet train penn_stage2_action --out runs/penn_stage2_action\n"
+        "Expect val_accuracy above 0.9 on the held-out 10%.",
+        "penn_action",
+        [_src("penn_action_train.h5", "penn_action", action_dataset="penn_action")],
+        {"path": "penn_action_train.h5", "holdout": 0.1, "action_dataset": "penn_action"},
+        "accuracy", loader="clips", batch_size=4, steps_per_epoch=500, epochs=30,
+        lr_drops=[20, 26], frozen=["pose_network"],
+        init_weights="runs/penn_stage1_pose/model.keras", **_ACTION,
+    ),
+    Recipe(
+        "penn_stage3_full",
+        "Stage 3: the whole multitask network fine-tuned from stage 2 at a low rate.\n"
+        "  posenet train penn_stage3_full --out runs/penn_stage3_full\n"
+        "Expect val_accuracy a point or two above stage 2.",
+        "penn_action",
+        [_src("penn_action_train.h5", "penn_action", 3.0, "penn_action"),
+         _src("mpii_train.h5", "mpii")],
+        {"path": "penn_action_train.h5", "holdout": 0.1, "action_dataset": "penn_action"},
+        "accuracy", loader="clips", batch_size=4, steps_per_epoch=500, epochs=20,
+        lr_drops=[14], init_weights="runs/penn_stage2_action/model.keras",
+        **{**_ACTION, "lr": 2e-4},
+    ),
+    Recipe(
+        "ntu_multitask",
+        "CVPR 2018 multitask on NTU RGB+D (cross-subject): 3D pose and 60 actions on clips "
+        "of 20 frames, NTU mixed 2:1:1 with Human3.6M and MPII for the pose.\n"
+        "  posenet train ntu_multitask --out runs/ntu_multitask\n"
+        "Expect val_accuracy above 0.8 on the held-out 5% (the paper reports about 85% "
+        "on the cross-subject test split).",
+        "ntu",
+        [_src("ntu_xsub-train.h5", "ntu", 2.0, "ntu", "xsub-train"),
+         _src("h36m_train.h5", "h36m"), _src("mpii_train.h5", "mpii")],
+        {"path": "ntu_xsub-train.h5", "holdout": 0.05, "action_dataset": "ntu"},
+        "accuracy", loader="clips", batch_size=3, steps_per_epoch=1000, epochs=60,
+        lr_drops=[40, 52], **_POSE,
+    ),
+    Recipe(
+        "cpu_lspet_h36m",
+        "The shipped CPU 3D pose weights (cpu_3d): LSPet and rendered Human3.6M, 1:1.\n"
+        "  posenet train cpu_lspet_h36m --out runs/cpu_lspet_h36m\n"
+        "Validates PCK@0.2 (torso) on the LSPet validation split (images 8001-9000). "
+        "Expected result: not measured yet; record val_pck of the first full run here.",
+        "cpu_3d",
+        [_src("lspet_train.h5", "lsp", split="train"),
+         _src("h36m-render_train.h5", "h36m", split="train")],
+        {"path": "lspet_validation.h5", "split": "validation", "steps": 32}, "pck",
+        batch_size=16, steps_per_epoch=500, epochs=30, lr_drops=[20, 26], workers=2,
+        **_POSE,
+    ),
+    Recipe(
+        "cpu_actions_penn",
+        "The shipped pose-only action weights for Penn Action: an ActionNetwork on "
+        "ground-truth pose sequences (noise 0.02, 10% joints dropped, flips).\n"
+        "  posenet train cpu_actions_penn --out runs/cpu_actions_penn\n"
+        "Validates top-1 accuracy on a held-out 10% of the training sequences. Expected "
+        "result: not measured yet; record val_accuracy of the first full run here.",
+        ACTION_NETWORK, [_src("penn_action_train.h5", action_dataset="penn_action")],
+        {"path": "penn_action_train.h5", "holdout": 0.1, "action_dataset": "penn_action"},
+        "accuracy", loader="pose_sequences", loader_options=_SEQUENCES,
+        model={"actions": {"penn_action": None}, "num_frames": 16, "num_joints": 16,
+               "pose_dims": 2, "num_blocks": 4, "pose_width": 0.5},
+        batch_size=32, steps_per_epoch=200, epochs=40, lr_drops=[25, 34], **_ACTION,
+    ),
+    Recipe(
+        "cpu_actions_jhmdb",
+        "The shipped pose-only action weights for J-HMDB (split 1), as cpu_actions_penn.\n"
+        "  posenet train cpu_actions_jhmdb --out runs/cpu_actions_jhmdb\n"
+        "Validates top-1 accuracy on a held-out 10% of the train1 sequences. Expected "
+        "result: not measured yet; record val_accuracy of the first full run here.",
+        ACTION_NETWORK, [_src("jhmdb_train1.h5", action_dataset="jhmdb")],
+        {"path": "jhmdb_train1.h5", "holdout": 0.1, "action_dataset": "jhmdb"},
+        "accuracy", loader="pose_sequences", loader_options=_SEQUENCES,
+        model={"actions": {"jhmdb": None}, "num_frames": 16, "num_joints": 16,
+               "pose_dims": 2, "num_blocks": 4, "pose_width": 0.5},
+        batch_size=32, steps_per_epoch=100, epochs=40, lr_drops=[25, 34], **_ACTION,
+    ),
+    Recipe(
+        "tiny",
+        "For tests and smoke runs: a 64 px, 1-block cpu_3d on any prepared file with "
+        "images (default demo.h5, from `posenet prepare builtin-render`).\n"
+        "  posenet train tiny --out runs/tiny --set sources.0.path=demo.h5\n"
+        "Runs in seconds; its numbers mean nothing.",
+        "cpu_3d", [_src("demo.h5")], {"path": "demo.h5", "holdout": 0.5, "steps": 1},
+        "pck", model={"input_size": 64, "num_blocks": 1, "num_features": 32,
+                      "stem_width": 0.25, "depth_maps": 4},
+        batch_size=4, steps_per_epoch=2, epochs=2, tensorboard=False, **_POSE,
+    ),
+]
+
+#: Every named recipe, by name.
+RECIPES: dict[str, Recipe] = {r.name: r for r in _ALL}
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe called ``name``; an unknown name raises ValueError listing the known."""
+    try:
+        return RECIPES[name]
+    except KeyError:
+        known = ", ".join(sorted(RECIPES))
+        raise ValueError(f"unknown recipe {name!r}; known recipes: {known}") from None

@@ -1,0 +1,142 @@
+"""``train``: run a recipe into a run folder with ``model.fit``, resumable at any epoch."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib.util
+
+import keras
+
+from posenet.training import callbacks as cb
+from posenet.training import run_dir as rd
+from posenet.training.data import check_file, recipe_files, training_loader, validation_loader
+from posenet.training.model import build, compile_model, freeze, initialise
+from posenet.training.validation import HIGHER_IS_BETTER, ValidationCallback
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What a finished run produced: per-epoch ``history`` (this process's epochs only),
+    the ``best`` epoch record (``best.json``) and the run folder's ``paths``."""
+
+    history: dict
+    best: dict | None
+    paths: dict
+
+
+def _accelerators() -> list[str]:
+    return [d for d in keras.distribution.list_devices() if not d.lower().startswith("cpu")]
+
+
+@contextlib.contextmanager
+def _precision(mixed: bool, log):
+    """Sets the ``mixed_float16`` policy for the run, then restores the previous one."""
+    if not mixed:
+        yield
+        return
+    if not _accelerators():
+        log("warning: mixed precision on a CPU is slow (float16 is emulated)")
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+@contextlib.contextmanager
+def _distribution(enabled: bool, log):
+    """Data parallelism over every visible device (one device works too)."""
+    if not enabled:
+        yield
+        return
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        strategy = tf.distribute.MirroredStrategy()
+        log(f"data parallel over {strategy.num_replicas_in_sync} device(s)")
+        with strategy.scope():
+            yield
+    elif backend == "jax":
+        distribution = keras.distribution.DataParallel()
+        log(f"data parallel over {len(keras.distribution.list_devices())} device(s)")
+        keras.distribution.set_distribution(distribution)
+        try:
+            yield
+        finally:
+            keras.distribution.set_distribution(None)
+    else:
+        raise ValueError(f"--distribute is not supported on the {backend} backend")
+
+
+def _callbacks(recipe, paths, loader, validation, resumed_epoch, log):
+    guard = cb.NaNGuard()
+    monitor = f"val_{recipe.metric}"
+    schedule = cb.step_schedule(recipe.lr, recipe.lr_drops, recipe.lr_factor)
+    action_dataset = recipe.validation.get("action_dataset")
+    out = [
+        cb.LoaderEpoch(loader),
+        guard,
+        keras.callbacks.LearningRateScheduler(schedule),
+        ValidationCallback(validation, recipe.metric, action_dataset),
+        cb.Checkpoints(paths["checkpoints"], monitor, HIGHER_IS_BETTER[recipe.metric], guard),
+        cb.TruncateLog(paths["log"], resumed_epoch),
+        keras.callbacks.CSVLogger(paths["log"], append=True),
+    ]
+    if recipe.tensorboard and importlib.util.find_spec("tensorboard") is None:
+        log("tensorboard is not installed: no TensorBoard logs (log.csv has everything)")
+    elif recipe.tensorboard:
+        out.append(keras.callbacks.TensorBoard(paths["tensorboard"], write_graph=False))
+    out.append(cb.AtomicBackup(paths["backup"], guard))
+    return out, guard
+
+
+def train(recipe, run_dir, data_dir="datasets", *, resume=False, verbose=1,
+          distribute=False, mixed_precision=False, callbacks=(), log=None) -> TrainResult:
+    """Train ``recipe`` into ``run_dir`` (layout: ``posenet.training.run_dir``).
+
+    Without ``resume`` the folder must not exist (or be empty); with it, the run restarts
+    from its backup: the epoch after the last finished one, with its weights, optimizer
+    state and learning rate, and the very batches the uninterrupted run would have drawn.
+    ``callbacks`` are added after the run's own; ``log`` receives notices (str).
+
+    Raises ``run_dir.RunDirError`` (folder), ``data.DataFileError`` (a dataset file),
+    ``ValueError`` (recipe), ``FileNotFoundError`` (``init_weights``) and
+    ``callbacks.TrainingDiverged`` (NaN loss; the backup keeps the last healthy epoch).
+    """
+    log = log or (lambda message: None)
+    paths = rd.paths(run_dir)
+    if resume:
+        rd.load_config(run_dir)  # a clear error when there is nothing to resume
+    else:
+        rd.check_new(run_dir)
+    for path in recipe_files(recipe, data_dir):
+        check_file(path)
+    rd.write_config(run_dir, recipe, data_dir)
+    resumed_epoch = cb.restored_epoch(paths["backup"]) if resume else 0
+    if resumed_epoch:
+        log(f"resuming after epoch {resumed_epoch} of {recipe.epochs}")
+
+    with _precision(mixed_precision, log), _distribution(distribute, log):
+        keras.utils.set_random_seed(recipe.seed)
+        model = build(recipe, data_dir)
+        if recipe.init_weights and not resumed_epoch:
+            initialise(model, recipe.init_weights)
+        if recipe.frozen:
+            freeze(model, recipe.frozen)
+        compile_model(model, recipe)
+        loader = training_loader(recipe, model, data_dir)
+        validation = validation_loader(recipe, model, data_dir)
+        own, guard = _callbacks(recipe, paths, loader, validation, resumed_epoch, log)
+        # shuffle=False: Keras would reorder the batches with Python's global random
+        # state, which a resumed process does not share; the loader shuffles by seed.
+        history = model.fit(loader, epochs=recipe.epochs, verbose=verbose, shuffle=False,
+                            callbacks=[*own, *callbacks])
+    if guard.message:
+        raise cb.TrainingDiverged(guard.message)
+    cb.save_model_atomic(model, paths["model"])
+    best = next(c.best for c in own if isinstance(c, cb.Checkpoints))
+    return TrainResult(history=dict(history.history), best=best, paths=paths)
+
