@@ -45,3 +45,16 @@ def test_each_row_uses_the_higher_of_two_matmul_readings():
                           reference=lambda: next(readings))
     assert row.blocks == 2 and row.matmul_gflops == 400.0
     assert row.fraction == pytest.approx(row.gflops * max(row.fps_batch1, row.fps_batch) / 400.0)
+
+
+@pytest.mark.backend
+def test_infer_benchmark_reports_both_rates_of_one_run():
+    from posenet.inference.bench import bench_infer
+    from posenet.models import PoseNetwork
+
+    model = PoseNetwork(input_size=64, num_joints=17, num_blocks=1, kernel_size=3,
+                        num_features=16, stem_width=0.25, depth_maps=4)
+    row = bench_infer(model, num_frames=8, size=(320, 180), batch_size=4, repeats=2)
+    assert row["frames"] == 8 and (row["width"], row["height"]) == (320, 180)
+    assert row["end_to_end"] > 0 and row["model_only"] > 0
+    assert row["ratio"] == pytest.approx(row["end_to_end"] / row["model_only"])
