@@ -71,3 +71,12 @@ def test_overrides_land_in_config_json(tmp_path, folder):
     assert saved["lr"] == 0.0005 and saved["seed"] == 3 and saved["batch_size"] == 2
     assert saved["epochs"] == 1 and saved["data_dir"] == str(folder)
     assert "best val_pck" in result.output and (run / "model.keras").is_file()
+
+
+def test_tensorboard_logs_are_written_when_asked(tmp_path, folder):
+    run = tmp_path / "run"
+    result = _run("tiny", "--out", run, "--data", folder, "--set", "tensorboard=true", *FAST)
+    assert result.exit_code == 0, result.output
+    events = list((run / "tensorboard").rglob("events.out.tfevents.*"))
+    assert events, "no TensorBoard event file"
+    assert (run / "log.csv").read_text().count("\n") >= 2
