@@ -30,13 +30,11 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from posenet.data.camera import Camera, read_h36m_cameras
+from posenet.data.camera import Camera
+from posenet.data.converters.h36m import select_h36m
 from posenet.data.prepared import LAYOUT, PreparedWriter
 from posenet.data.readers.h36m import (
     H36M_ACTIONS,
-    H36M_TEST_SUBJECTS,
-    H36M_TRAIN_SUBJECTS,
-    list_h36m_files,
     read_h36m_poses,
     to_h36m17,
 )
@@ -62,7 +60,6 @@ BBOX_PAD = 0.1
 #: Background resolution relative to the crop's at a typical person size: a crop of
 #: side L image px samples the full-image background at size / L; 2x that keeps it sharp.
 _BG_RES = 2.0
-_SPLITS = {"train": H36M_TRAIN_SUBJECTS, "test": H36M_TEST_SUBJECTS}
 #: Built-in clips: a virtual 1000 x 1000 px camera with Human3.6M-like intrinsics.
 _BUILTIN_IMAGE = 1000
 _BUILTIN_F = 1150.0
@@ -195,22 +192,8 @@ def prepare_h36m_render(source_dir, out_path, split: str = "train", progress: Pr
     ``sequence_names`` (``S<k>/<take>.<camera>``), ``frame`` is the pose row and the
     ``cameras/`` table has one row per (subject, camera), as ``prepare_h36m``.
     """
-    if split not in _SPLITS:
-        raise ValueError(f"Human3.6M split must be one of {sorted(_SPLITS)}, got {split!r}")
-    subs = tuple(_SPLITS[split]) if subjects is None else tuple(int(s) for s in subjects)
-    if not subs or set(subs) - set(_SPLITS[split]):
-        raise ValueError(f"subjects {subs} are not all in the {split} split")
-    cam_ids = (0, 1, 2, 3) if cameras is None else tuple(int(c) for c in cameras)
-    every = int(every)
-    if every < 1:
-        raise ValueError(f"every must be >= 1, got {every}")
-    files = list_h36m_files(source_dir, subs)
-    all_cams = read_h36m_cameras(os.path.join(os.fspath(source_dir), "cameras.h5"))
-    table, cam_row = [], {}
-    for s in sorted({f[0] for f in files}):
-        for c in cam_ids:
-            cam_row[(s, c)] = len(table)
-            table.append(all_cams[s][c])
+    files, cam_ids, every, table, cam_row = select_h36m(source_dir, split, subjects, cameras,
+                                                       every)
     names: list[str] = []
     total = len(files) * len(cam_ids)
     with PreparedWriter(out_path, "h36m_render", split, action_classes=H36M_ACTIONS,

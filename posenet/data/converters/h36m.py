@@ -19,21 +19,18 @@ VIDEO_RATE_HZ = 50.0
 SPLITS = tuple(H36M_SPLITS)
 
 
-def prepare_h36m(source_dir, out_path, split: str = "train", progress: Progress = None, *,
-                 every: int = 1, cameras=None, subjects=None,
-                 pose_rate_hz: float = 10.0) -> int:  # fmt: skip
-    """Human3.6M poses: ``train`` (S1, S5-S8) or ``test`` (S9, S11), one sample per
-    frame and camera (camera indices 0-3 in ``cameras``, default all; ``subjects`` a
-    subset of the split's).  Keeps every ``every``-th pose row; ``frame`` is the row in
-    the source file.  ``sequence`` numbers (take, camera) pairs, named by the file attr
-    ``sequence_names``; the ``cameras/`` table has one row per (subject, camera).
-    Where the videos exist, ``frame_ref`` is ``<video>#<video frame>``: the pose row
-    scaled from ``pose_rate_hz`` (10 Hz in the shared copy) to the 50 Hz of the videos.
+def select_h36m(source_dir, split, subjects=None, cameras=None, every=1):
+    """The takes and cameras of a Human3.6M split, checked.
+
+    Returns ``(files, cam_ids, every, table, cam_index)``: the split's pose files (of
+    ``subjects``, a subset of the split's), the camera indices (0-3, default all), the
+    row step, the :class:`Camera` table with one row per (subject, camera) and the map
+    ``(subject, camera index) -> row``.
     """
     if split not in H36M_SPLITS:
         raise ValueError(f"Human3.6M split must be one of {sorted(H36M_SPLITS)}, got {split!r}")
     subs = tuple(H36M_SPLITS[split]) if subjects is None else tuple(int(s) for s in subjects)
-    if set(subs) - set(H36M_SPLITS[split]):
+    if not subs or set(subs) - set(H36M_SPLITS[split]):
         raise ValueError(f"subjects {subs} are not all in the {split} split")
     cam_ids = (0, 1, 2, 3) if cameras is None else tuple(int(c) for c in cameras)
     every = int(every)
@@ -46,6 +43,22 @@ def prepare_h36m(source_dir, out_path, split: str = "train", progress: Progress 
         for c in cam_ids:
             cam_index[(s, c)] = len(table)
             table.append(all_cams[s][c])
+    return files, cam_ids, every, table, cam_index
+
+
+def prepare_h36m(source_dir, out_path, split: str = "train", progress: Progress = None, *,
+                 every: int = 1, cameras=None, subjects=None,
+                 pose_rate_hz: float = 10.0) -> int:  # fmt: skip
+    """Human3.6M poses: ``train`` (S1, S5-S8) or ``test`` (S9, S11), one sample per
+    frame and camera (camera indices 0-3 in ``cameras``, default all; ``subjects`` a
+    subset of the split's).  Keeps every ``every``-th pose row; ``frame`` is the row in
+    the source file.  ``sequence`` numbers (take, camera) pairs, named by the file attr
+    ``sequence_names``; the ``cameras/`` table has one row per (subject, camera).
+    Where the videos exist, ``frame_ref`` is ``<video>#<video frame>``: the pose row
+    scaled from ``pose_rate_hz`` (10 Hz in the shared copy) to the 50 Hz of the videos.
+    """
+    files, cam_ids, every, table, cam_index = select_h36m(source_dir, split, subjects,
+                                                         cameras, every)
     cam_arrays = {key: np.stack([getattr(cam, key) for cam in table]) for key in "fckpRT"}
     names = []
     with PreparedWriter(out_path, "h36m", split, action_classes=H36M_ACTIONS,
