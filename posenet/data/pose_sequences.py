@@ -37,6 +37,33 @@ def _extent(joints2d, valid, boxes) -> np.ndarray:
     return np.concatenate([pts.min(0), pts.max(0)])
 
 
+def normalised_sequence(dataset, clip, pose_dims):
+    """Ground-truth joints of the samples ``clip`` normalised as the action network reads
+    them: ``(coords (T, 17, D), valid (T, 17), visible (T, 17))``.
+
+    x, y are relative to the square around the union of the clip's valid joints and finite
+    boxes (its longer side, centred), in [0, 1]; z (D = 3) is the pelvis-relative depth of
+    ``targets.depth_to_normalised``, 0 where unknown. Unannotated joints stay in ``coords``
+    (the caller zeroes them after its augmentation) and are False in ``valid``.
+    """
+    joints2d = dataset.arrays("joints2d", clip).astype(np.float64)
+    valid = dataset.arrays("valid2d", clip) & np.isfinite(joints2d[..., :2]).all(-1)
+    visible = valid & (joints2d[..., 2] > 0)
+    x1, y1, x2, y2 = _extent(joints2d, valid, dataset.arrays("bbox", clip))
+    side = max(x2 - x1, y2 - y1)
+    side = side if side > 0 else 1.0  # a single point: any scale keeps it at the centre
+    origin = np.array([(x1 + x2 - side) / 2, (y1 + y2 - side) / 2])
+    coords = np.zeros((*valid.shape, pose_dims))
+    coords[..., :2] = (joints2d[..., :2] - origin) / side
+    if pose_dims == 3:
+        z = dataset.arrays("joints3d", clip)[..., 2].astype(np.float64)
+        known = dataset.arrays("valid3d", clip) & np.isfinite(z)
+        known &= known[:, _PELVIS : _PELVIS + 1]
+        z = np.where(known, z, 0.0)
+        coords[..., 2] = np.where(known, depth_to_normalised(z, z[:, _PELVIS:_PELVIS + 1]), 0)
+    return coords, valid, visible
+
+
 class PoseSequenceLoader(MixedLoader):
     """Batches of ground-truth pose sequences: inputs ``{"poses": (B, T, J, D),
     "visibility": (B, T, J, 1)}`` and one-hot action targets per dataset output.
@@ -87,21 +114,7 @@ class PoseSequenceLoader(MixedLoader):
         """(poses (T, J, D), visibility (T, J, 1), label) of one random clip."""
         ds = self.datasets[k]
         clip = window(frames, self.num_frames, self.stride, rng)
-        joints2d = ds.arrays("joints2d", clip).astype(np.float64)
-        valid = ds.arrays("valid2d", clip) & np.isfinite(joints2d[..., :2]).all(-1)
-        visible = valid & (joints2d[..., 2] > 0)
-        x1, y1, x2, y2 = _extent(joints2d, valid, ds.arrays("bbox", clip))
-        side = max(x2 - x1, y2 - y1)
-        side = side if side > 0 else 1.0  # a single point: any scale keeps it at the centre
-        origin = np.array([(x1 + x2 - side) / 2, (y1 + y2 - side) / 2])
-        coords = np.zeros((*valid.shape, self.pose_dims))
-        coords[..., :2] = (joints2d[..., :2] - origin) / side
-        if self.pose_dims == 3:
-            z = ds.arrays("joints3d", clip)[..., 2].astype(np.float64)
-            known = ds.arrays("valid3d", clip) & np.isfinite(z)
-            known &= known[:, _PELVIS : _PELVIS + 1]
-            z = np.where(known, z, 0.0)
-            coords[..., 2] = np.where(known, depth_to_normalised(z, z[:, _PELVIS:_PELVIS + 1]), 0)
+        coords, valid, visible = normalised_sequence(ds, clip, self.pose_dims)
         # Every draw is made whatever the settings, so a loader differing only in, e.g.,
         # the flip probability sees the same clips, noise and drops.
         flipped = rng.random() < self.flip

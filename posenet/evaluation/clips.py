@@ -13,11 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from posenet.data.augment import DEFAULT_MARGIN, crop_transform
+from posenet.data.pose_sequences import normalised_sequence
 from posenet.data.sources import read_images
-from posenet.data.targets import depth_to_normalised, select_joints
+from posenet.data.targets import select_joints
 from posenet.evaluation.predict import to_input
-
-_PELVIS = 0
 
 
 def sliding_clips(frames, num_frames: int, stride: int | None = None) -> list[np.ndarray]:
@@ -68,32 +67,12 @@ def clip_images(dataset, clip, video, size: int, margin: float = DEFAULT_MARGIN)
 
 
 def clip_poses(dataset, clip, num_joints: int, pose_dims: int) -> dict[str, np.ndarray]:
-    """Inputs of the pose-only ActionNetwork from ground-truth joints of one clip.
-
-    The normalisation of ``PoseSequenceLoader`` without its augmentation (noise, drops,
-    flips), replicated here because the loader keeps it inside a method: x, y relative to
-    the square around the union of the clip's valid joints and finite boxes (its longer
-    side, centred), in [0, 1]; z (D = 3) the pelvis-relative depth of
-    ``targets.depth_to_normalised``; unannotated joints 0 with visibility 0.  Returns
+    """Inputs of the pose-only ActionNetwork from ground-truth joints of one clip: the
+    normalisation of ``PoseSequenceLoader`` (``normalised_sequence``) without its
+    augmentation (noise, drops, flips); unannotated joints 0 with visibility 0. Returns
     ``poses`` (T, J, D) and ``visibility`` (T, J, 1) float32.
     """
-    joints2d = dataset.arrays("joints2d", clip).astype(np.float64)
-    valid = dataset.arrays("valid2d", clip) & np.isfinite(joints2d[..., :2]).all(-1)
-    visible = valid & (joints2d[..., 2] > 0)
-    boxes = np.asarray(dataset.arrays("bbox", clip), np.float64)
-    pts = np.concatenate([joints2d[..., :2][valid], boxes[np.isfinite(boxes).all(-1)]
-                          .reshape(-1, 2)])
-    lo, hi = (pts.min(0), pts.max(0)) if len(pts) else (np.zeros(2), np.ones(2))
-    side = max(float((hi - lo).max()), 0.0) or 1.0  # one point: any scale centres it
-    origin = (lo + hi - side) / 2
-    coords = np.zeros((*valid.shape, pose_dims))
-    coords[..., :2] = (joints2d[..., :2] - origin) / side
-    if pose_dims == 3:
-        z = dataset.arrays("joints3d", clip)[..., 2].astype(np.float64)
-        known = dataset.arrays("valid3d", clip) & np.isfinite(z)
-        known &= known[:, _PELVIS:_PELVIS + 1]
-        z = np.where(known, z, 0.0)
-        coords[..., 2] = np.where(known, depth_to_normalised(z, z[:, _PELVIS:_PELVIS + 1]), 0)
+    coords, valid, visible = normalised_sequence(dataset, clip, pose_dims)
     coords = np.where(valid[..., None], coords, 0.0)
     return {"poses": select_joints(coords, num_joints).astype(np.float32),
             "visibility": select_joints(visible[..., None].astype(np.float32), num_joints)}
