@@ -1,0 +1,44 @@
+"""``posenet render``: a short video of a built-in motion, drawn by the project's renderer."""
+
+import click
+
+from posenet.render.motion import MOTION_KINDS
+
+
+def _size(ctx, param, value):
+    try:
+        width, height = (int(v) for v in value.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter(f"expected WIDTHxHEIGHT, got {value!r}") from None
+    if width < 16 or height < 16:
+        raise click.BadParameter(f"at least 16x16 px, got {value!r}")
+    return width, height
+
+
+@click.command()
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--motion", type=click.Choice(MOTION_KINDS), default="walk", show_default=True,
+              help="Built-in motion.")
+@click.option("--frames", "num_frames", type=click.IntRange(1), default=96, show_default=True)
+@click.option("--size", default="1280x720", show_default=True, callback=_size,
+              help="Video size WIDTHxHEIGHT, px.")
+@click.option("--fps", type=click.FloatRange(min=1.0), default=25.0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the person, background, light and viewpoint.")
+def render(out, motion, num_frames, size, fps, seed):
+    """Render a person doing a built-in motion to OUT (its extension is replaced by .mp4,
+    or .avi where OpenCV has no mp4 codec). Needs no data: for demos and tests."""
+    import os
+
+    from posenet.render.video import write_motion_video
+
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise click.BadParameter(f"folder {folder} does not exist", param_hint="OUT")
+    try:
+        result = write_motion_video(os.path.splitext(out)[0], motion, num_frames, size, fps,
+                                    seed)
+    except OSError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"wrote {result['path']} ({num_frames} frames, {size[0]}x{size[1]}, "
+               f"{fps:g} frames/s, {motion})")
