@@ -20,7 +20,7 @@ PREPARE := $(BIN)/posenet prepare
 # Rendered Human3.6M: every 10th pose row (1 Hz of the 10 Hz shared copy), all 4 cameras.
 RENDER_EVERY ?= 10
 
-.PHONY: install test test-tf test-jax lint bench clean data data-lspet data-lsp data-mpii \
+.PHONY: install test test-tf test-jax lint bench clean demo weights data data-lspet data-lsp data-mpii \
 	data-coco data-penn data-jhmdb data-h36m data-h36m-render data-ntu data-demo
 
 install: $(BIN)/posenet
@@ -50,6 +50,38 @@ bench: install $(OUT)/builtin-render_train.h5
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# A rendered clip of a built-in motion (no data needed), through `posenet infer
+# --save-video` and `posenet visualize`: the outputs land in $(DEMO).
+DEMO ?= demo
+DEMO_MOTION ?= jacks
+demo: install
+	rm -rf $(DEMO)/input && mkdir -p $(DEMO)/input
+	$(BIN)/posenet render $(DEMO)/input/$(DEMO_MOTION).mp4 --motion $(DEMO_MOTION) --frames 96
+	$(BIN)/posenet infer $(DEMO)/input --out $(DEMO) --save-video
+	$(BIN)/posenet visualize $(DEMO)/$(DEMO_MOTION).json --out $(DEMO) --frame 40
+	@echo "demo outputs in $(DEMO)/: the annotated video, a still with its 3D view, the 3D" \
+		"view and the action plot"
+
+# The shipped weights from finished runs (see weights/README.md): copy, evaluate, manifest.
+EVALUATE := $(BIN)/posenet evaluate
+weights: install
+	mkdir -p weights/reports
+	cp runs/cpu_lspet_h36m/model.keras weights/cpu_pose.keras
+	cp runs/cpu_actions_penn/model.keras weights/cpu_actions_penn.keras
+	cp runs/cpu_actions_jhmdb/model.keras weights/cpu_actions_jhmdb.keras
+	$(EVALUATE) --weights weights/cpu_pose.keras --dataset lspet --out weights/reports/lspet.json
+	$(EVALUATE) --weights weights/cpu_pose.keras --dataset h36m-render \
+		--out weights/reports/h36m_render.json
+	$(EVALUATE) --weights weights/cpu_actions_penn.keras --dataset penn_action \
+		--out weights/reports/penn_action.json
+	$(EVALUATE) --weights weights/cpu_actions_jhmdb.keras --dataset jhmdb --split test1 \
+		--out weights/reports/jhmdb1.json
+	$(EVALUATE) --weights runs/cpu_actions_jhmdb_split2/model.keras --dataset jhmdb \
+		--split test2 --out weights/reports/jhmdb2.json
+	$(EVALUATE) --weights runs/cpu_actions_jhmdb_split3/model.keras --dataset jhmdb \
+		--split test3 --out weights/reports/jhmdb3.json
+	$(BIN)/python -m posenet.inference.manifest weights
 
 # ---- Datasets -------------------------------------------------------------------------
 # `make data` prepares every dataset whose source folder exists (folders: see the top).

@@ -102,7 +102,7 @@ def visualize(predictions, video, out, no_video, frame, azimuth, top_k, heatmaps
     """Draw the predictions of `posenet infer`: overlay video, 3D view, action plot.
 
     Writes OUT/<stem>_overlay.mp4 (.avi without an mp4 codec; .png for an image source),
-    OUT/<stem>_3d.png, OUT/<stem>_actions.png and, with --weights and --heatmaps-frame,
+    for a video OUT/<stem>_frame.png (one annotated frame beside its 3D view), OUT/<stem>_3d.png, OUT/<stem>_actions.png and, with --weights and --heatmaps-frame,
     OUT/<stem>_heatmaps.png.
     """
     data = _load(predictions)
@@ -117,13 +117,21 @@ def visualize(predictions, video, out, no_video, frame, azimuth, top_k, heatmaps
     _out_folder(out)
 
     from posenet.visualize.actions import action_figure
-    from posenet.visualize.figures import heatmaps_image, overlay_output, view3d_image
+    from posenet.visualize.figures import (
+        heatmaps_image,
+        overlay_output,
+        still_image,
+        view3d_image,
+    )
 
     stem = os.path.join(out, os.path.splitext(os.path.basename(predictions))[0])
     written = []
     try:
         if video_path is not None and not no_video:
             written.append(overlay_output(data, video_path, stem + "_overlay"))
+            if data.get("kind") != "image":
+                still = still_image(data, video_path, frame, azimuth)
+                written.append(_write_png(stem + "_frame.png", still))
         view = view3d_image(data, frame, azimuth)
         if view is None:
             click.echo("note: no 3D joints in the predictions; skipping the 3D view", err=True)

@@ -30,7 +30,10 @@ def test_writes_all_outputs(tmp_path):
     names = sorted(os.listdir(out))
     video = [n for n in names if n.startswith("clip_overlay.")]
     assert video in (["clip_overlay.mp4"], ["clip_overlay.avi"])
-    assert sorted(set(names) - set(video)) == ["clip_3d.png", "clip_actions.png"]
+    assert sorted(set(names) - set(video)) == ["clip_3d.png", "clip_actions.png",
+                                               "clip_frame.png"]
+    # The still: the frame scaled to 480 px high (96x80 -> 576x480) beside a 480 px 3D view.
+    assert cv2.imread(str(out / "clip_frame.png")).shape == (480, 576 + 480, 3)
     cap = cv2.VideoCapture(str(out / video[0]))
     try:
         assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 6

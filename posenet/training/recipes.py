@@ -45,7 +45,7 @@ def _jhmdb_actions(split):
         "accuracy", loader="pose_sequences", loader_options=_SEQUENCES,
         model={"actions": {"jhmdb": None}, "num_frames": 16, "num_joints": 17,
                "pose_dims": 2, "num_blocks": 4, "pose_width": 0.5},
-        batch_size=32, steps_per_epoch=100, epochs=40, lr_drops=[25, 34], **_ACTION,
+        batch_size=32, steps_per_epoch=100, epochs=20, lr_drops=[12, 17], **_ACTION,
     )
 
 
@@ -146,7 +146,7 @@ _ALL = [
         [_src("lspet_train.h5", "lsp", split="train"),
          _src("h36m-render_train.h5", "h36m", split="train")],
         {"path": "lspet_validation.h5", "split": "validation", "steps": 32}, "pck",
-        batch_size=16, steps_per_epoch=500, epochs=18, lr_drops=[12, 16], workers=2,
+        batch_size=16, steps_per_epoch=500, epochs=12, lr_drops=[8, 11], workers=2,
         **_POSE,
     ),
     Recipe(
@@ -161,7 +161,7 @@ _ALL = [
         "accuracy", loader="pose_sequences", loader_options=_SEQUENCES,
         model={"actions": {"penn_action": None}, "num_frames": 16, "num_joints": 17,
                "pose_dims": 2, "num_blocks": 4, "pose_width": 0.5},
-        batch_size=32, steps_per_epoch=200, epochs=40, lr_drops=[25, 34], **_ACTION,
+        batch_size=32, steps_per_epoch=200, epochs=20, lr_drops=[12, 17], **_ACTION,
     ),
     *[_jhmdb_actions(split) for split in (1, 2, 3)],
     Recipe(

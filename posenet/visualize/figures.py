@@ -81,6 +81,25 @@ def view3d_image(predictions: dict, frame=None, azimuth=30.0, size=(480, 480)):
     return np.concatenate(views, axis=1)
 
 
+def still_image(predictions: dict, video, frame=None, azimuth=30.0, height=480):
+    """The annotated video frame ``frame`` (default: the 3D view's) scaled to ``height``
+    px, beside its 3D view when there is one: a one-picture summary (e.g. for a README)."""
+    if frame is None:
+        with_people = [f for f in predictions.get("frames") or [] if f.get("people")]
+        with3d = [f for f in with_people
+                  if any(p.get("joints3d") is not None for p in f["people"])]
+        chosen = with3d or with_people or predictions.get("frames") or [{"index": 0}]
+        frame = int(chosen[len(chosen) // 2]["index"])
+    image = annotate(_read_frame(video, int(frame)), predictions, int(frame))
+    width = max(int(round(image.shape[1] * height / image.shape[0])), 1)
+    image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    people = _frame(predictions, int(frame)).get("people") or []
+    if any(p.get("joints3d") is not None for p in people):
+        view = view3d_image(predictions, frame, azimuth, size=(height, height))
+        image = np.concatenate([image, view[:, :height]], axis=1)
+    return image
+
+
 def _read_frame(path, index: int) -> np.ndarray:
     for i, frame in enumerate(read_frames(path)):
         if i == index:

@@ -1,0 +1,194 @@
+"""Writing ``weights/manifest.json``: what each shipped file is, where it came from, and
+how well it does, from the training runs and the ``posenet evaluate`` reports.
+
+``make weights`` copies the runs' final models into ``weights/``, evaluates them into
+``weights/reports/`` and then runs ``python -m posenet.inference.manifest weights``. The
+manifest it writes::
+
+    {"default": "cpu",
+     "cpu": {"files": {"pose": "cpu_pose.keras", "actions": {"jhmdb": ..., ...}},
+             "sha256": {file: hex},
+             "details": {file: {"kind", "preset", "layout", "input_size", "pose_dims",
+                                "action_classes", "recipe", "trained_on", "validated_on",
+                                "validation", "commit"}},
+             "figures": [{"name", "value", "target", "unit", "met", "command",
+                          "report"}]}}
+
+``files`` and ``sha256`` are what ``posenet.inference.weights.load_default`` reads.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+from posenet.inference.weights import sha256_of
+from posenet.io import write_json_atomic
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    """One required figure: ``metric`` of ``protocol`` (last block) in the named reports
+    (averaged over them, e.g. J-HMDB's 3 splits), against ``target`` (``higher`` better
+    or not), reproduced by ``command``."""
+
+    name: str
+    reports: tuple[str, ...]
+    protocol: str
+    metric: str
+    target: float
+    higher: bool
+    unit: str
+    command: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ShippedFile:
+    """A file of the bundle and the run folder (``runs/<name>``) that trained it."""
+
+    role: str  # "pose" or the action dataset
+    file: str
+    run: str
+
+
+def cpu_bundle():
+    """(files, figures) of the CPU bundle, the default weights.
+
+    Expected: see ``weights/README.md`` (the figures are written there by hand from the
+    manifest, with the commands listed here).
+    """
+    files = (
+        ShippedFile("pose", "cpu_pose.keras", "runs/cpu_lspet_h36m"),
+        ShippedFile("penn_action", "cpu_actions_penn.keras", "runs/cpu_actions_penn"),
+        ShippedFile("jhmdb", "cpu_actions_jhmdb.keras", "runs/cpu_actions_jhmdb"),
+    )
+    evaluate = "posenet evaluate --weights"
+    figures = (
+        Figure("LSPet validation (8001-9000) PCK@0.2 torso", ("lspet.json",),
+               "PCK@0.2 torso", "PCK@0.2", 0.70, True, "fraction",
+               f"{evaluate} weights/cpu_pose.keras --dataset lspet"),
+        Figure("Rendered Human3.6M S9, S11 MPJPE (protocol 1)", ("h36m_render.json",),
+               "MPJPE", "MPJPE mm", 80.0, False, "mm",
+               f"{evaluate} weights/cpu_pose.keras --dataset h36m-render"),
+        Figure("Penn Action test, ground-truth poses, multi-clip accuracy",
+               ("penn_action.json",), "action accuracy", "multi-clip", 0.90, True,
+               "fraction", f"{evaluate} weights/cpu_actions_penn.keras --dataset penn_action"),
+        Figure("J-HMDB, ground-truth poses, mean of the 3 splits, multi-clip accuracy",
+               ("jhmdb1.json", "jhmdb2.json", "jhmdb3.json"), "action accuracy",
+               "multi-clip", 0.78, True, "fraction",
+               f"{evaluate} weights/cpu_actions_jhmdb.keras --dataset jhmdb --split test1; "
+               f"{evaluate} runs/cpu_actions_jhmdb_split2/model.keras --dataset jhmdb "
+               f"--split test2; {evaluate} runs/cpu_actions_jhmdb_split3/model.keras "
+               "--dataset jhmdb --split test3 (then the mean)"),
+    )
+    return files, figures
+
+
+def _commit(root) -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", os.fspath(root), "rev-parse", "HEAD"],
+                             capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip()
+
+
+def _validation(run) -> dict | None:
+    """The last row's and the best validation metric of a run's ``log.csv``."""
+    path = os.path.join(run, "log.csv")
+    if not os.path.isfile(path):
+        return None
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    keys = [k for k in (rows[0] if rows else {}) if k.startswith("val_")]
+    if not keys:
+        return None
+    key = keys[-1] if "val_pck" not in keys else "val_pck"
+    values = [float(r[key]) for r in rows]
+    return {"metric": key, "epochs": len(rows), "last": values[-1], "curve": values}
+
+
+def describe(path, run) -> dict:
+    """What a shipped file is (from the network) and how it was trained (from its run)."""
+    import keras
+
+    import posenet.models  # noqa: F401  (registers the classes)
+    from posenet.models import ActionNetwork, PoseNetwork
+
+    model = keras.saving.load_model(path, compile=False)
+    with open(os.path.join(run, "config.json")) as f:
+        config = json.load(f)
+    out = {"kind": type(model).__name__, "recipe": config["name"],
+           "trained_on": [s["path"] for s in config["sources"]],
+           "validated_on": config["validation"], "validation": _validation(run)}
+    if isinstance(model, PoseNetwork):
+        out |= {"preset": config["preset"], "input_size": model.input_size,
+                "blocks": model.num_blocks, "pose_dims": model.pose_dims,
+                "layout": "model16" if model.num_joints == 16 else "model17"}
+    elif isinstance(model, ActionNetwork):
+        from posenet.inference.actions import class_names
+
+        out |= {"preset": config["preset"], "num_frames": model.num_frames,
+                "pose_dims": model.pose_dims,
+                "layout": "model16" if model.num_joints == 16 else "model17",
+                "action_classes": {ds: class_names(ds, n) for ds, n in model.actions.items()}}
+    return out
+
+
+def figure_value(figure: Figure, folder) -> float | None:
+    """The figure's value from its reports in ``folder/reports`` (None if one is absent)."""
+    values = []
+    for name in figure.reports:
+        path = os.path.join(folder, "reports", name)
+        if not os.path.isfile(path):
+            return None
+        with open(path) as f:
+            report = json.load(f)
+        for evaluation in report["evaluations"]:
+            protocol = evaluation["protocols"].get(figure.protocol)
+            if protocol is None:
+                continue
+            last = max(protocol["blocks"], key=int)
+            values.append(protocol["blocks"][last]["summary"][figure.metric])
+    return sum(values) / len(values) if values else None
+
+
+def build_entry(folder, files, figures, root=".") -> dict:
+    """The manifest entry of a bundle whose ``files`` lie in ``folder``."""
+    commit = _commit(root)
+    entry = {"files": {"pose": None, "actions": {}}, "sha256": {}, "details": {},
+             "figures": []}
+    for item in files:
+        path = os.path.join(folder, item.file)
+        if item.role == "pose":
+            entry["files"]["pose"] = item.file
+        else:
+            entry["files"]["actions"][item.role] = item.file
+        entry["sha256"][item.file] = sha256_of(path)
+        entry["details"][item.file] = describe(path, os.path.join(root, item.run)) | {
+            "commit": commit}
+    for fig in figures:
+        value = figure_value(fig, folder)
+        met = None if value is None else (value >= fig.target if fig.higher
+                                          else value <= fig.target)
+        entry["figures"].append({"name": fig.name, "value": value, "target": fig.target,
+                                 "unit": fig.unit, "met": met, "command": fig.command,
+                                 "reports": list(fig.reports)})
+    return entry
+
+
+def main(folder="weights") -> None:
+    """Write ``folder/manifest.json`` with the CPU bundle as the default."""
+    files, figures = cpu_bundle()
+    manifest = {"default": "cpu", "cpu": build_entry(folder, files, figures)}
+    write_json_atomic(os.path.join(folder, "manifest.json"), manifest)
+    for fig in manifest["cpu"]["figures"]:
+        print(f"{fig['name']}: {fig['value']} (target {fig['target']}, met {fig['met']})")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:2])
