@@ -22,8 +22,9 @@ import click
 @click.option("--infer", "infer", is_flag=True,
               help="Instead: end-to-end `posenet infer` frames/s on a rendered 1280x720 clip "
               "against the model alone (for --preset, default cpu_3d, or --weights).")
-@click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="With --infer: measure these weights instead of a preset's.")
+@click.option("--weights", default=None,
+              help="With --infer: measure these weights (a .keras or bundle file, or "
+              "'default' for the shipped ones) instead of a preset's.")
 def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_path, infer,
           weights):
     """Parameters, GFLOPs per frame and frames/s of each preset, at every block.
@@ -84,23 +85,31 @@ def _bench_loader(path, presets, batch_size, repeats, input_size, json_path):
 
 
 def _bench_infer(presets, weights, batch_size, repeats, json_path):
+    import os
+
     from posenet.inference.bench import bench_infer
+    from posenet.inference.weights import WeightsError
     from posenet.io import write_json_atomic
     from posenet.models import build_model
 
-    click.echo("| weights | frames | end-to-end frames/s | model-only frames/s | ratio |")
-    click.echo("|" + "---|" * 5)
+    click.echo("| weights | frames | end-to-end frames/s | model-only frames/s | ratio | "
+               "decode-only frames/s |")
+    click.echo("|" + "---|" * 6)
+    if weights not in (None, "default") and not os.path.isfile(weights):
+        raise click.BadParameter(f"{weights}: no such file", param_hint="--weights")
     rows = []
     for name in [weights] if weights else presets:
-        model = name if weights else build_model(name)
+        # "default": the shipped bundle (pose and action networks), as `posenet infer` runs.
+        model = (None if name == "default" else name) if weights else build_model(name)
         try:
             row = bench_infer(model, batch_size=max(batch_size, 1), repeats=repeats)
-        except (OSError, ValueError, RuntimeError) as error:
+        except (OSError, ValueError, RuntimeError, WeightsError) as error:
             raise click.ClickException(str(error)) from None
         row["weights"] = str(name)
         rows.append(row)
         click.echo(f"| {name} | {row['frames']} ({row['width']}x{row['height']}) | "
-                   f"{row['end_to_end']:.1f} | {row['model_only']:.1f} | {row['ratio']:.2f} |")
+                   f"{row['end_to_end']:.1f} | {row['model_only']:.1f} | {row['ratio']:.2f} | "
+                   f"{row['decode_only']:.1f} |")
     if json_path:
         write_json_atomic(json_path, {"infer_rows": rows})
         click.echo(f"\nwrote {json_path}")

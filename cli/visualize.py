@@ -102,7 +102,8 @@ def visualize(predictions, video, out, no_video, frame, azimuth, top_k, heatmaps
     """Draw the predictions of `posenet infer`: overlay video, 3D view, action plot.
 
     Writes OUT/<stem>_overlay.mp4 (.avi without an mp4 codec; .png for an image source),
-    for a video OUT/<stem>_frame.png (one annotated frame beside its 3D view), OUT/<stem>_3d.png, OUT/<stem>_actions.png and, with --weights and --heatmaps-frame,
+    for a video OUT/<stem>_frame.png (one annotated frame beside its 3D view),
+    OUT/<stem>_3d.png, OUT/<stem>_actions.png and, with --weights and --heatmaps-frame,
     OUT/<stem>_heatmaps.png.
     """
     data = _load(predictions)

@@ -58,3 +58,14 @@ def test_infer_benchmark_reports_both_rates_of_one_run():
     assert row["frames"] == 8 and (row["width"], row["height"]) == (320, 180)
     assert row["end_to_end"] > 0 and row["model_only"] > 0
     assert row["ratio"] == pytest.approx(row["end_to_end"] / row["model_only"])
+    # Decoding alone is faster than decoding plus everything else.
+    assert row["decode_only"] > row["end_to_end"]
+
+
+def test_infer_benchmark_rejects_missing_weights(tmp_path):
+    from click.testing import CliRunner
+
+    from cli.bench import bench
+
+    result = CliRunner().invoke(bench, ["--infer", "--weights", str(tmp_path / "no.keras")])
+    assert result.exit_code == 2 and "no such file" in result.output

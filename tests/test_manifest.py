@@ -1,0 +1,80 @@
+"""``weights/manifest.json`` from runs and reports: checksums, details, figures, loading."""
+
+import json
+
+import pytest
+
+from posenet.inference.manifest import Figure, ShippedFile, build_entry, figure_value
+from posenet.inference.weights import load_default, sha256_of
+from tests.inference_fixtures import save_networks
+
+
+def fake_run(folder, name, preset, source, curve):
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({
+        "name": name, "preset": preset, "sources": [{"path": source}],
+        "validation": {"path": source, "holdout": 0.1}}))
+    rows = ["epoch,loss,val_accuracy"] + [f"{i},1.0,{v}" for i, v in enumerate(curve)]
+    (folder / "log.csv").write_text("\n".join(rows) + "\n")
+
+
+def report(folder, name, protocol, metric, per_block):
+    blocks = {str(k): {"summary": {metric: v}} for k, v in per_block.items()}
+    payload = {"evaluations": [{"protocols": {protocol: {"blocks": blocks}}}]}
+    (folder / "reports" / name).write_text(json.dumps(payload))
+
+
+@pytest.fixture()
+def shipped(tmp_path):
+    weights = tmp_path / "weights"
+    (weights / "reports").mkdir(parents=True)
+    save_networks(weights)  # pose.keras (3D, 17 joints) and penn.keras
+    fake_run(tmp_path / "runs" / "pose", "cpu_lspet_h36m", "cpu_3d", "lspet_train.h5",
+             [0.1, 0.3])
+    fake_run(tmp_path / "runs" / "penn", "cpu_actions_penn", "action_network",
+             "penn_action_train.h5", [0.5, 0.8, 0.7])
+    report(weights, "lspet.json", "PCK@0.2 torso", "PCK@0.2", {1: 0.2, 2: 0.75})
+    report(weights, "a.json", "action accuracy", "multi-clip", {1: 0.1, 4: 0.6})
+    report(weights, "b.json", "action accuracy", "multi-clip", {4: 0.8})
+    files = (ShippedFile("pose", "pose.keras", "runs/pose"),
+             ShippedFile("penn_action", "penn.keras", "runs/penn"))
+    figures = (Figure("pck", ("lspet.json",), "PCK@0.2 torso", "PCK@0.2", 0.7, True, "", "c1"),
+               Figure("acc", ("a.json", "b.json"), "action accuracy", "multi-clip", 0.78,
+                      True, "", "c2"),
+               Figure("mpjpe", ("missing.json",), "MPJPE", "MPJPE mm", 80, False, "", "c3"))
+    return weights, build_entry(weights, files, figures, root=tmp_path)
+
+
+def test_entry_lists_files_checksums_and_details(shipped):
+    weights, entry = shipped
+    assert entry["files"] == {"pose": "pose.keras", "actions": {"penn_action": "penn.keras"}}
+    assert entry["sha256"]["pose.keras"] == sha256_of(weights / "pose.keras")
+    pose, penn = entry["details"]["pose.keras"], entry["details"]["penn.keras"]
+    assert pose["kind"] == "PoseNetwork" and pose["layout"] == "model17"
+    assert pose["pose_dims"] == 3 and pose["recipe"] == "cpu_lspet_h36m"
+    assert pose["trained_on"] == ["lspet_train.h5"]
+    assert penn["action_classes"]["penn_action"][0] == "baseball_pitch"
+    assert penn["validation"]["curve"] == [0.5, 0.8, 0.7]
+    assert penn["validation"]["last"] == 0.7
+
+
+def test_figures_take_the_last_block_and_average_reports(shipped):
+    _, entry = shipped
+    pck, acc, mpjpe = entry["figures"]
+    assert pck["value"] == 0.75 and pck["met"] is True and pck["command"] == "c1"
+    assert acc["value"] == pytest.approx(0.7) and acc["met"] is False
+    assert mpjpe["value"] is None and mpjpe["met"] is None
+
+
+def test_missing_protocol_gives_no_value(shipped):
+    weights, _ = shipped
+    fig = Figure("x", ("lspet.json",), "MPJPE", "MPJPE mm", 80, False, "", "")
+    assert figure_value(fig, weights) is None
+
+
+def test_written_manifest_loads_as_the_default(shipped):
+    weights, entry = shipped
+    (weights / "manifest.json").write_text(json.dumps({"default": "cpu", "cpu": entry}))
+    loaded = load_default(weights / "manifest.json")
+    assert loaded.pose.num_joints == 17 and set(loaded.actions) == {"penn_action"}
+    assert loaded.sha256 == entry["sha256"]["pose.keras"]
