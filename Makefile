@@ -55,9 +55,12 @@ clean:
 # --save-video` and `posenet visualize`: the outputs land in $(DEMO).
 DEMO ?= demo
 DEMO_MOTION ?= jacks
+# The seed picks the person, background and viewpoint (1: a front view).
+DEMO_SEED ?= 1
 demo: install
 	rm -rf $(DEMO)/input && mkdir -p $(DEMO)/input
-	$(BIN)/posenet render $(DEMO)/input/$(DEMO_MOTION).mp4 --motion $(DEMO_MOTION) --frames 96
+	$(BIN)/posenet render $(DEMO)/input/$(DEMO_MOTION).mp4 --motion $(DEMO_MOTION) --frames 96 \
+		--seed $(DEMO_SEED)
 	$(BIN)/posenet infer $(DEMO)/input --out $(DEMO) --save-video
 	$(BIN)/posenet visualize $(DEMO)/$(DEMO_MOTION).json --out $(DEMO) --frame 40
 	@echo "demo outputs in $(DEMO)/: the annotated video, a still with its 3D view, the 3D" \

@@ -52,7 +52,7 @@ def test_entry_lists_files_checksums_and_details(shipped):
     pose, penn = entry["details"]["pose.keras"], entry["details"]["penn.keras"]
     assert pose["kind"] == "PoseNetwork" and pose["layout"] == "model17"
     assert pose["pose_dims"] == 3 and pose["recipe"] == "cpu_lspet_h36m"
-    assert pose["trained_on"] == ["lspet_train.h5"]
+    assert pose["trained_on"] == ["lspet_train.h5"]  # no split recorded in this fake run
     assert penn["action_classes"]["penn_action"][0] == "baseball_pitch"
     assert penn["validation"]["curve"] == [0.5, 0.8, 0.7]
     assert penn["validation"]["last"] == 0.7

@@ -123,7 +123,8 @@ def describe(path, run) -> dict:
     with open(os.path.join(run, "config.json")) as f:
         config = json.load(f)
     out = {"kind": type(model).__name__, "recipe": config["name"],
-           "trained_on": [s["path"] for s in config["sources"]],
+           "trained_on": [s["path"] + (f" ({s['split']} split)" if s.get("split") else "")
+                          for s in config["sources"]],
            "validated_on": config["validation"], "validation": _validation(run)}
     if isinstance(model, PoseNetwork):
         out |= {"preset": config["preset"], "input_size": model.input_size,

@@ -39,7 +39,9 @@ def _jhmdb_actions(split):
         f"Pose-only action weights for J-HMDB split {split}, as cpu_actions_penn ({role}).\n"
         f"  posenet train {name} --out runs/{name}\n"
         f"Validates top-1 accuracy on a held-out 10% of the train{split} sequences. Expected "
-        "result: not measured yet; record val_accuracy of the first full run here.",
+        "result (measured): val_accuracy 0.63 / 0.73 / 0.86 for splits 1 / 2 / 3 after 20 "
+        "epochs; `posenet evaluate --dataset jhmdb --split test<k>` multi-clip 0.773 / "
+        "0.722 / 0.709 (mean 0.734).",
         ACTION_NETWORK, [_src(f"jhmdb_train{split}.h5", action_dataset="jhmdb")],
         {"path": f"jhmdb_train{split}.h5", "holdout": 0.1, "action_dataset": "jhmdb"},
         "accuracy", loader="pose_sequences", loader_options=_SEQUENCES,
@@ -141,7 +143,9 @@ _ALL = [
         "The shipped CPU 3D pose weights (cpu_3d): LSPet and rendered Human3.6M, 1:1.\n"
         "  posenet train cpu_lspet_h36m --out runs/cpu_lspet_h36m\n"
         "Validates PCK@0.2 (torso) on the LSPet validation split (images 8001-9000). "
-        "Expected result: not measured yet; record val_pck of the first full run here.",
+        "Expected result (measured, 12 epochs of ~4 min on 2 CPU cores): val_pck 0.28, and "
+        "`posenet evaluate --dataset lspet` PCK@0.2 0.250, `--dataset h36m-render` MPJPE "
+        "120 mm (weights/README.md has the curve).",
         "cpu_3d",
         [_src("lspet_train.h5", "lsp", split="train"),
          _src("h36m-render_train.h5", "h36m", split="train")],
@@ -155,7 +159,8 @@ _ALL = [
         "ground-truth pose sequences (noise 0.02, 10% joints dropped, flips).\n"
         "  posenet train cpu_actions_penn --out runs/cpu_actions_penn\n"
         "Validates top-1 accuracy on a held-out 10% of the training sequences. Expected "
-        "result: not measured yet; record val_accuracy of the first full run here.",
+        "result (measured): val_accuracy 0.89 after 20 epochs; `posenet evaluate --dataset "
+        "penn_action` multi-clip 0.933 on the test split.",
         ACTION_NETWORK, [_src("penn_action_train.h5", action_dataset="penn_action")],
         {"path": "penn_action_train.h5", "holdout": 0.1, "action_dataset": "penn_action"},
         "accuracy", loader="pose_sequences", loader_options=_SEQUENCES,
