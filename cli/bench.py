@@ -92,11 +92,11 @@ def _bench_infer(presets, weights, batch_size, repeats, json_path):
     from posenet.io import write_json_atomic
     from posenet.models import build_model
 
+    if weights not in (None, "default") and not os.path.isfile(weights):
+        raise click.BadParameter(f"{weights}: no such file", param_hint="--weights")
     click.echo("| weights | frames | end-to-end frames/s | model-only frames/s | ratio | "
                "decode-only frames/s |")
     click.echo("|" + "---|" * 6)
-    if weights not in (None, "default") and not os.path.isfile(weights):
-        raise click.BadParameter(f"{weights}: no such file", param_hint="--weights")
     rows = []
     for name in [weights] if weights else presets:
         # "default": the shipped bundle (pose and action networks), as `posenet infer` runs.
