@@ -1,6 +1,7 @@
 """Atomic file writing: a temporary file in the destination's folder, then a rename."""
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -27,6 +28,15 @@ def atomic_path(path):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def sha256_file(path, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of the file at ``path``, read in ``chunk``-byte pieces."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_json_atomic(path, payload):

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from posenet.inference.manifest import Figure, ShippedFile, build_entry, figure_value
-from posenet.inference.weights import load_default, sha256_of
+from posenet.inference.weights import load_default
+from posenet.io import sha256_file
 from tests.inference_fixtures import save_networks
 
 
@@ -48,7 +49,7 @@ def shipped(tmp_path):
 def test_entry_lists_files_checksums_and_details(shipped):
     weights, entry = shipped
     assert entry["files"] == {"pose": "pose.keras", "actions": {"penn_action": "penn.keras"}}
-    assert entry["sha256"]["pose.keras"] == sha256_of(weights / "pose.keras")
+    assert entry["sha256"]["pose.keras"] == sha256_file(weights / "pose.keras")
     pose, penn = entry["details"]["pose.keras"], entry["details"]["penn.keras"]
     assert pose["kind"] == "PoseNetwork" and pose["layout"] == "model17"
     assert pose["pose_dims"] == 3 and pose["recipe"] == "cpu_lspet_h36m"

@@ -14,20 +14,10 @@ NaN values are written as JSON ``null``.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 
-from posenet.io import write_json_atomic
-
-
-def sha256_file(path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of the file at ``path``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
+from posenet.io import sha256_file, write_json_atomic
 
 
 def _clean(value):

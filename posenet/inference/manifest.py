@@ -26,8 +26,7 @@ import os
 import subprocess
 import sys
 
-from posenet.inference.weights import sha256_of
-from posenet.io import write_json_atomic
+from posenet.io import sha256_file, write_json_atomic
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,16 +125,15 @@ def describe(path, run) -> dict:
            "trained_on": [s["path"] + (f" ({s['split']} split)" if s.get("split") else "")
                           for s in config["sources"]],
            "validated_on": config["validation"], "validation": _validation(run)}
-    if isinstance(model, PoseNetwork):
-        out |= {"preset": config["preset"], "input_size": model.input_size,
-                "blocks": model.num_blocks, "pose_dims": model.pose_dims,
+    if isinstance(model, (PoseNetwork, ActionNetwork)):
+        out |= {"preset": config["preset"], "pose_dims": model.pose_dims,
                 "layout": "model16" if model.num_joints == 16 else "model17"}
+    if isinstance(model, PoseNetwork):
+        out |= {"input_size": model.input_size, "blocks": model.num_blocks}
     elif isinstance(model, ActionNetwork):
         from posenet.inference.actions import class_names
 
-        out |= {"preset": config["preset"], "num_frames": model.num_frames,
-                "pose_dims": model.pose_dims,
-                "layout": "model16" if model.num_joints == 16 else "model17",
+        out |= {"num_frames": model.num_frames,
                 "action_classes": {ds: class_names(ds, n) for ds, n in model.actions.items()}}
     return out
 
@@ -169,7 +167,7 @@ def build_entry(folder, files, figures, root=".") -> dict:
             entry["files"]["pose"] = item.file
         else:
             entry["files"]["actions"][item.role] = item.file
-        entry["sha256"][item.file] = sha256_of(path)
+        entry["sha256"][item.file] = sha256_file(path)
         entry["details"][item.file] = describe(path, os.path.join(root, item.run)) | {
             "commit": commit}
     for fig in figures:

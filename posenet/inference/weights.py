@@ -15,10 +15,11 @@ Accepted forms (see ``docs/predictions_schema.md``):
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 from pathlib import Path
+
+from posenet.io import sha256_file
 
 #: The manifest of the shipped weights, beside the package.
 DEFAULT_MANIFEST = Path(__file__).resolve().parents[2] / "weights" / "manifest.json"
@@ -44,15 +45,6 @@ class LoadedWeights:
     actions: dict = dataclasses.field(default_factory=dict)
     source: str = "<in-memory>"
     sha256: str | None = None
-
-
-def sha256_of(path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB pieces."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for piece in iter(lambda: f.read(1 << 20), b""):
-            digest.update(piece)
-    return digest.hexdigest()
 
 
 def _load_keras(item):
@@ -114,30 +106,32 @@ def load_bundle(bundle, base=None, sha256=None, source="<bundle>"):
     if not isinstance(actions, dict):
         raise WeightsError(f'{source}: "actions" must map datasets to files')
 
-    def resolve(item):
+    digests = {}  # path -> SHA-256: the pose file's is reported, so hash it once
+
+    def resolve(item, report=False):
         if isinstance(item, (str, os.PathLike)):
             path = Path(base or ".") / item
             if not path.is_file():
                 raise WeightsError(f"{source}: weights file {path} not found")
+            if sha256 is not None or report:
+                digests[path] = sha256_file(path)
             if sha256 is not None:
                 expected = sha256.get(os.fspath(item))
                 if expected is None:
                     raise WeightsError(f"{source}: no sha256 listed for {item}")
-                if sha256_of(path) != expected.lower():
+                if digests[path] != expected.lower():
                     raise WeightsError(f"{source}: {path} is corrupt (its SHA-256 differs "
                                        "from the manifest's); download it again")
             return path
         return item
 
-    pose, multitask = _split_model(_load_keras(resolve(bundle["pose"])))
+    pose_item = resolve(bundle["pose"], report=True)
+    pose, multitask = _split_model(_load_keras(pose_item))
     networks = {}
     for dataset, item in actions.items():
         networks[dataset] = _load_keras(resolve(item))
         check_action_network(dataset, networks[dataset], pose)
-    first = bundle["pose"]
-    digest = None
-    if isinstance(first, (str, os.PathLike)):
-        digest = sha256_of(Path(base or ".") / first)
+    digest = digests.get(pose_item) if isinstance(pose_item, Path) else None
     return LoadedWeights(pose, multitask, networks, source, digest)
 
 
@@ -175,4 +169,4 @@ def load_weights(weights=None):
             raise WeightsError(f"{path} is not a JSON bundle: {error}") from None
         return load_bundle(bundle, path.parent, source=str(path))
     pose, multitask = _split_model(_load_keras(path))
-    return LoadedWeights(pose, multitask, {}, str(path), sha256_of(path))
+    return LoadedWeights(pose, multitask, {}, str(path), sha256_file(path))

@@ -29,12 +29,25 @@ _POSE = dict(optimizer="rmsprop", lr=1e-3, lr_factor=0.2)
 _ACTION = dict(optimizer="sgd", lr=0.01, momentum=0.98, nesterov=True, lr_factor=0.2)
 _SEQUENCES = dict(noise=0.02, drop=0.1, flip=0.5)
 
+def _pose_only_actions(name, description, dataset, train_file, steps):
+    """A pose-only ActionNetwork recipe on ground-truth sequences of ``train_file``,
+    validated on a seeded 10% of its videos."""
+    return Recipe(
+        name, description, ACTION_NETWORK, [_src(train_file, action_dataset=dataset)],
+        {"path": train_file, "holdout": 0.1, "action_dataset": dataset},
+        "accuracy", loader="pose_sequences", loader_options=_SEQUENCES,
+        model={"actions": {dataset: None}, "num_frames": 16, "num_joints": 17,
+               "pose_dims": 2, "num_blocks": 4, "pose_width": 0.5},
+        batch_size=32, steps_per_epoch=steps, epochs=20, lr_drops=[12, 17], **_ACTION,
+    )
+
+
 def _jhmdb_actions(split):
     """The pose-only J-HMDB action recipe of one official split (1 is the shipped one)."""
     name = "cpu_actions_jhmdb" + ("" if split == 1 else f"_split{split}")
     role = ("the shipped ones" if split == 1 else
             "with the other two splits' runs it gives the mean of the 3 official splits")
-    return Recipe(
+    return _pose_only_actions(
         name,
         f"Pose-only action weights for J-HMDB split {split}, as cpu_actions_penn ({role}).\n"
         f"  posenet train {name} --out runs/{name}\n"
@@ -42,14 +55,8 @@ def _jhmdb_actions(split):
         "result (measured): val_accuracy 0.63 / 0.73 / 0.86 for splits 1 / 2 / 3 after 20 "
         "epochs; `posenet evaluate --dataset jhmdb --split test<k>` multi-clip 0.773 / "
         "0.722 / 0.709 (mean 0.734).",
-        ACTION_NETWORK, [_src(f"jhmdb_train{split}.h5", action_dataset="jhmdb")],
-        {"path": f"jhmdb_train{split}.h5", "holdout": 0.1, "action_dataset": "jhmdb"},
-        "accuracy", loader="pose_sequences", loader_options=_SEQUENCES,
-        model={"actions": {"jhmdb": None}, "num_frames": 16, "num_joints": 17,
-               "pose_dims": 2, "num_blocks": 4, "pose_width": 0.5},
-        batch_size=32, steps_per_epoch=100, epochs=20, lr_drops=[12, 17], **_ACTION,
+        "jhmdb", f"jhmdb_train{split}.h5", steps=100,
     )
-
 
 _ALL = [
     Recipe(
@@ -153,7 +160,7 @@ _ALL = [
         batch_size=16, steps_per_epoch=500, epochs=12, lr_drops=[8, 11], workers=2,
         **_POSE,
     ),
-    Recipe(
+    _pose_only_actions(
         "cpu_actions_penn",
         "The shipped pose-only action weights for Penn Action: an ActionNetwork on "
         "ground-truth pose sequences (noise 0.02, 10% joints dropped, flips).\n"
@@ -161,12 +168,7 @@ _ALL = [
         "Validates top-1 accuracy on a held-out 10% of the training sequences. Expected "
         "result (measured): val_accuracy 0.89 after 20 epochs; `posenet evaluate --dataset "
         "penn_action` multi-clip 0.933 on the test split.",
-        ACTION_NETWORK, [_src("penn_action_train.h5", action_dataset="penn_action")],
-        {"path": "penn_action_train.h5", "holdout": 0.1, "action_dataset": "penn_action"},
-        "accuracy", loader="pose_sequences", loader_options=_SEQUENCES,
-        model={"actions": {"penn_action": None}, "num_frames": 16, "num_joints": 17,
-               "pose_dims": 2, "num_blocks": 4, "pose_width": 0.5},
-        batch_size=32, steps_per_epoch=200, epochs=20, lr_drops=[12, 17], **_ACTION,
+        "penn_action", "penn_action_train.h5", steps=200,
     ),
     *[_jhmdb_actions(split) for split in (1, 2, 3)],
     Recipe(
