@@ -8,8 +8,9 @@ import click
               help="Preset to measure (repeatable; default: all).")
 @click.option("--blocks", type=click.Choice(["all", "last"]), default="all", show_default=True,
               help="Measure the model cut at every block, or only the whole model.")
-@click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True,
-              help="Frames of the large batch (clip models: whole clips near this count).")
+@click.option("--batch-size", type=click.IntRange(1), default=None,
+              help="Frames of the large batch (clip models: whole clips near this count); "
+              "default 8, or with --infer 16 as `posenet infer`.")
 @click.option("--repeats", type=click.IntRange(1), default=3, show_default=True,
               help="Timed calls per measurement (the median is kept).")
 @click.option("--input-size", type=int, default=None,
@@ -22,11 +23,13 @@ import click
 @click.option("--infer", "infer", is_flag=True,
               help="Instead: end-to-end `posenet infer` frames/s on a rendered 1280x720 clip "
               "against the model alone (for --preset, default cpu_3d, or --weights).")
+@click.option("--frames", "num_frames", type=click.IntRange(1), default=256, show_default=True,
+              help="With --infer: frames of the rendered clip.")
 @click.option("--weights", default=None,
               help="With --infer: measure these weights (a .keras or bundle file, or "
               "'default' for the shipped ones) instead of a preset's.")
 def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_path, infer,
-          weights):
+          num_frames, weights):
     """Parameters, GFLOPs per frame and frames/s of each preset, at every block.
 
     With --loader, the frames/s of one data-loader worker against the training frames/s of
@@ -45,8 +48,10 @@ def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_pa
             param_hint="--preset",
         )
     if infer:
-        _bench_infer(presets or ("cpu_3d",), weights, batch_size, repeats, json_path)
+        _bench_infer(presets or ("cpu_3d",), weights, batch_size or 16, repeats, num_frames,
+                     json_path)
         return
+    batch_size = batch_size or 8
     if loader_path:
         _bench_loader(loader_path, presets or ("cpu_3d",), batch_size, repeats, input_size,
                       json_path)
@@ -84,7 +89,7 @@ def _bench_loader(path, presets, batch_size, repeats, input_size, json_path):
         click.echo(f"\nwrote {json_path}")
 
 
-def _bench_infer(presets, weights, batch_size, repeats, json_path):
+def _bench_infer(presets, weights, batch_size, repeats, num_frames, json_path):
     import os
 
     from posenet.inference.bench import bench_infer
@@ -95,21 +100,22 @@ def _bench_infer(presets, weights, batch_size, repeats, json_path):
     if weights not in (None, "default") and not os.path.isfile(weights):
         raise click.BadParameter(f"{weights}: no such file", param_hint="--weights")
     click.echo("| weights | frames | end-to-end frames/s | model-only frames/s | ratio | "
-               "decode-only frames/s |")
-    click.echo("|" + "---|" * 6)
+               "decode-only frames/s | decode-bound ratio |")
+    click.echo("|" + "---|" * 7)
     rows = []
     for name in [weights] if weights else presets:
         # "default": the shipped bundle (pose and action networks), as `posenet infer` runs.
         model = (None if name == "default" else name) if weights else build_model(name)
         try:
-            row = bench_infer(model, batch_size=max(batch_size, 1), repeats=repeats)
+            row = bench_infer(model, num_frames=num_frames, batch_size=batch_size,
+                              repeats=repeats)
         except (OSError, ValueError, RuntimeError, WeightsError) as error:
             raise click.ClickException(str(error)) from None
         row["weights"] = str(name)
         rows.append(row)
         click.echo(f"| {name} | {row['frames']} ({row['width']}x{row['height']}) | "
                    f"{row['end_to_end']:.1f} | {row['model_only']:.1f} | {row['ratio']:.2f} | "
-                   f"{row['decode_only']:.1f} |")
+                   f"{row['decode_only']:.1f} | {row['decode_bound']:.2f} |")
     if json_path:
         write_json_atomic(json_path, {"infer_rows": rows})
         click.echo(f"\nwrote {json_path}")

@@ -60,6 +60,9 @@ def test_infer_benchmark_reports_both_rates_of_one_run():
     assert row["ratio"] == pytest.approx(row["end_to_end"] / row["model_only"])
     # Decoding alone is faster than decoding plus everything else.
     assert row["decode_only"] > row["end_to_end"]
+    assert 0 < row["decode_bound"] < 1
+    assert row["decode_bound"] == pytest.approx(
+        row["decode_only"] / (row["decode_only"] + row["model_only"]))
 
 
 def test_infer_benchmark_rejects_missing_weights(tmp_path):

@@ -1,5 +1,8 @@
 """Actions of a track: sliding windows of T frames (stride T // 2) through the action models.
 
+:class:`ActionWindows` cuts one track into windows; :class:`ActionRunner` batches the
+windows of all tracks through the models.
+
 Two sources of actions:
 
 - pose-only :class:`ActionNetwork` s of a bundle read windows of the track's predicted
@@ -62,20 +65,21 @@ def normalise_window(joints2d, z, boxes, pose_dims):
 
 
 def _last_block(outputs, dataset):
+    """(N, classes) probabilities of the last action block of ``dataset``."""
     blocks = [k for k in outputs if k.startswith(f"action_{dataset}_")]
     last = max(int(k.rsplit("_", 1)[1]) for k in blocks)
-    return np.asarray(outputs[action_output(dataset, last)], np.float64)[0]
+    return np.asarray(outputs[action_output(dataset, last)], np.float64)
 
 
 class ActionWindows:
-    """Collects one track's frames and runs the action models on each full window.
+    """Collects one track's frames and hands each full window to an :class:`ActionRunner`.
 
-    ``models``: ``{dataset: ActionNetwork}`` and/or the MultitaskModel under the key None.
-    Call :meth:`add` per frame of the track, then :meth:`finish` for the result dict.
+    Call :meth:`add` per frame of the track, :meth:`close` at its end (the tail gets a
+    window too), and after the runner's :meth:`ActionRunner.flush`, :meth:`result`.
     """
 
-    def __init__(self, models, num_frames, pose_dims):
-        self.models, self.T, self.pose_dims = models, int(num_frames), pose_dims
+    def __init__(self, runner, num_frames):
+        self.runner, self.T = runner, int(num_frames)
         self.stride = max(self.T // 2, 1)
         self.buffer = collections.deque(maxlen=self.T)
         self.count = 0
@@ -87,34 +91,27 @@ class ActionWindows:
         self.buffer.append((frame, joints2d, z, box, crop))
         self.count += 1
         if self.count >= self.T and (self.count - self.T) % self.stride == 0:
-            self._run(list(self.buffer))
+            self._submit()
 
-    def _run(self, items):
+    def close(self):
+        """The track ended: its tail (or the whole of a short track) gets a window too."""
+        if self.count and (self.count < self.T or self.last_end < self.count):
+            self._submit()
+
+    def _submit(self):
+        items = list(self.buffer)
         if len(items) < self.T:  # a short track: repeat its last frame, as training does
             items = items + [items[-1]] * (self.T - len(items))
         self.last_end = self.count
-        start, end = items[0][0], items[-1][0]
-        for key, model in self.models.items():
-            if key is None:
-                clip = to_input(np.stack([it[4] for it in items]))[None]
-                outputs = model.predict_on_batch(clip)
-                for dataset in model.actions:
-                    self._store(dataset, start, end, _last_block(outputs, dataset))
-                continue
-            z = np.stack([it[2] for it in items]) if self.pose_dims == 3 else None
-            poses, vis = normalise_window(np.stack([it[1] for it in items]), z,
-                                          np.stack([it[3] for it in items]), model.pose_dims)
-            outputs = model.predict_on_batch({"poses": poses[None], "visibility": vis[None]})
-            self._store(key, start, end, _last_block(outputs, key))
+        self.runner.submit(self, items)
 
-    def _store(self, dataset, start, end, probs):
+    def store(self, dataset, start, end, probs):
+        """The probabilities of one window (called by the runner, in submission order)."""
         self.windows[dataset].append({"start": int(start), "end": int(end),
                                       "probabilities": [round(float(p), 6) for p in probs]})
 
-    def finish(self, classes) -> dict:
+    def result(self, classes) -> dict:
         """``{dataset: {"label", "probabilities", "windows"}}`` over the whole track."""
-        if self.count and (self.count < self.T or self.last_end < self.count):
-            self._run(list(self.buffer))  # the tail (or a short track) gets a window too
         result = {}
         for dataset, windows in self.windows.items():
             logs = np.sum([np.log(np.maximum(w["probabilities"], 1e-12)) for w in windows], 0)
@@ -124,3 +121,55 @@ class ActionWindows:
                                "probabilities": [round(float(p), 6) for p in probs],
                                "windows": windows}
         return result
+
+
+class ActionRunner:
+    """Runs the action models on the windows of every track, batched: windows wait until
+    ``max_pending`` have been submitted (or :meth:`flush`), then each model reads them all
+    in one call (clip models in calls of at most ``max_clip_frames`` frames), because one
+    call per window costs far more than the small action networks' arithmetic.
+
+    ``models``: ``{dataset: ActionNetwork}`` and/or the MultitaskModel under the key None.
+    """
+
+    def __init__(self, models, pose_dims, max_pending=64, max_clip_frames=64):
+        self.models, self.pose_dims = models, pose_dims
+        self.max_pending, self.max_clip_frames = int(max_pending), int(max_clip_frames)
+        self.pending = []  # (ActionWindows, items)
+
+    def submit(self, windows, items):
+        """Queue one window (``items``: T tuples ``(frame, joints2d, z, box, crop)``)."""
+        self.pending.append((windows, items))
+        if len(self.pending) >= self.max_pending:
+            self.flush()
+
+    def flush(self):
+        """Run the models on every queued window and store the results in their tracks."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        for key, model in self.models.items():
+            if key is None:
+                per_call = max(self.max_clip_frames // len(pending[0][1]), 1)
+                for first in range(0, len(pending), per_call):
+                    part = pending[first:first + per_call]
+                    clips = np.stack([to_input(np.stack([it[4] for it in items]))
+                                      for _, items in part])
+                    outputs = model.predict_on_batch(clips)
+                    for dataset in model.actions:
+                        self._store(part, dataset, _last_block(outputs, dataset))
+                continue
+            inputs = [self._normalised(items, model.pose_dims) for _, items in pending]
+            outputs = model.predict_on_batch({"poses": np.stack([p for p, _ in inputs]),
+                                              "visibility": np.stack([v for _, v in inputs])})
+            self._store(pending, key, _last_block(outputs, key))
+
+    def _normalised(self, items, model_dims):
+        z = np.stack([it[2] for it in items]) if self.pose_dims == 3 else None
+        return normalise_window(np.stack([it[1] for it in items]), z,
+                                np.stack([it[3] for it in items]), model_dims)
+
+    @staticmethod
+    def _store(part, dataset, probs):
+        for (windows, items), p in zip(part, probs, strict=True):
+            windows.store(dataset, items[0][0], items[-1][0], p)

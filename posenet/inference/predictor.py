@@ -29,7 +29,7 @@ from posenet.data.augment import DEFAULT_MARGIN, crop_transform
 from posenet.data.targets import DEPTH_RANGE_MM, PELVIS, depth_to_mm
 from posenet.evaluation.predict import to_input
 from posenet.inference import people as P
-from posenet.inference.actions import ActionWindows, class_names
+from posenet.inference.actions import ActionRunner, ActionWindows, class_names
 from posenet.inference.sources import InputError, iter_frames, probe
 from posenet.inference.weights import load_weights
 from posenet.outputs import pose_output, visibility_output
@@ -152,7 +152,8 @@ class Predictor:
 
     def _predict(self, frames, kind, source, fps, progress=None, on_frame=None):
         tracker = P.Tracker(self.max_missed)
-        state = {"tracker": tracker, "windows": {}, "frames": [], "size": None}
+        state = {"tracker": tracker, "windows": {}, "frames": [], "size": None,
+                 "runner": ActionRunner(self.action_models, self.dims)}
         chunk = []
         for index, frame in frames:
             state["size"] = frame.shape[1], frame.shape[0]
@@ -223,8 +224,7 @@ class Predictor:
         if not self.action_models:
             return
         if track_id not in state["windows"]:
-            state["windows"][track_id] = ActionWindows(self.action_models, self.num_frames,
-                                                       self.dims)
+            state["windows"][track_id] = ActionWindows(state["runner"], self.num_frames)
         crop = result["crop"] if None in self.action_models else None
         state["windows"][track_id].add(index, result["joints2d"], result["z"],
                                        result["box"], crop)
@@ -243,6 +243,9 @@ class Predictor:
                 else rounded(result["joints3d"], 1)}
 
     def _result(self, state, kind, source, fps):
+        for windows in state["windows"].values():
+            windows.close()
+        state["runner"].flush()
         tracks = []
         for track in sorted(state["tracker"].finished, key=lambda t: t.id):
             seen = [f for f in state["frames"] if any(p["track"] == track.id
@@ -252,7 +255,7 @@ class Predictor:
             windows = state["windows"].get(track.id)
             tracks.append({"id": track.id, "first_frame": seen[0]["index"],
                            "last_frame": seen[-1]["index"],
-                           "actions": windows.finish(self.action_classes) if windows else {}})
+                           "actions": windows.result(self.action_classes) if windows else {}})
         width, height = state["size"]
         return {
             "schema": SCHEMA, "source": source, "kind": kind, "width": int(width),

@@ -1,0 +1,85 @@
+"""Action windows of tracks, batched through the action models by ActionRunner."""
+
+import numpy as np
+import pytest
+
+from posenet.inference.actions import ActionRunner, ActionWindows, normalise_window
+
+T, J = 8, 17
+
+
+class Counting:
+    """An ActionNetwork that counts its calls and the windows each call reads."""
+
+    def __init__(self, model):
+        self.model, self.calls = model, []
+        self.pose_dims, self.actions = model.pose_dims, model.actions
+
+    def predict_on_batch(self, inputs):
+        self.calls.append(len(inputs["poses"]))
+        return self.model.predict_on_batch(inputs)
+
+
+@pytest.fixture(scope="module")
+def network():
+    from posenet.models import ActionNetwork
+
+    return ActionNetwork({"penn_action": 15}, num_frames=T, num_joints=J, pose_dims=3,
+                         num_blocks=1, pose_width=0.25)
+
+
+def frames(count, seed):
+    """``count`` random frames of one track: (index, joints2d, z, box)."""
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        joints = np.concatenate([rng.uniform(100, 300, (J, 2)), rng.uniform(0, 1, (J, 1))], 1)
+        yield i, joints, rng.uniform(0.3, 0.7, J), np.array([90.0, 90.0, 310.0, 310.0])
+
+
+def run_tracks(network, lengths, max_pending):
+    model = Counting(network)
+    runner = ActionRunner({"penn_action": model}, pose_dims=3, max_pending=max_pending)
+    tracks = [ActionWindows(runner, T) for _ in lengths]
+    for seed, (track, length) in enumerate(zip(tracks, lengths, strict=True)):
+        for frame in frames(length, seed):
+            track.add(*frame)
+    for track in tracks:
+        track.close()
+    runner.flush()
+    classes = {"penn_action": [f"c{i}" for i in range(15)]}
+    return [t.result(classes)["penn_action"] for t in tracks], model.calls
+
+
+def test_batched_windows_match_one_call_per_window(network):
+    lengths = [21, 5, 12]  # full windows and a tail; a short track; windows ending exactly
+    batched, calls = run_tracks(network, lengths, max_pending=64)
+    single, single_calls = run_tracks(network, lengths, max_pending=1)
+    # 21 frames: windows end at 8, 12, 16, 20 and the tail at 21; 5: one padded window;
+    # 12: windows end at 8 and 12, no tail.
+    spans = [[(w["start"], w["end"]) for w in r["windows"]] for r in batched]
+    assert spans == [[(0, 7), (4, 11), (8, 15), (12, 19), (13, 20)], [(0, 4)], [(0, 7), (4, 11)]]
+    assert calls == [8] and single_calls == [1] * 8
+    for a, b in zip(batched, single, strict=True):
+        assert a["label"] == b["label"]
+        for wa, wb in zip(a["windows"], b["windows"], strict=True):
+            np.testing.assert_allclose(wa["probabilities"], wb["probabilities"], atol=1e-5)
+
+
+def test_pending_windows_flush_when_full(network):
+    _, calls = run_tracks(network, [40], max_pending=3)
+    # 40 frames, T 8, stride 4: 9 windows in calls of 3 (no tail: 40 ends a window).
+    assert calls == [3, 3, 3]
+
+
+def test_window_normalisation_matches_training_layout():
+    joints = np.zeros((T, J, 3))
+    joints[..., 0], joints[..., 1], joints[..., 2] = 100.0, 300.0, 1.0
+    joints[:, 0, :2] = [300.0, 100.0]  # one joint at the other corner: the extent is 200 px
+    joints[:, 1, 2] = 0.1  # unsure: zero coordinates, not visible
+    z = np.full((T, J), 0.2)
+    boxes = np.tile([100.0, 100.0, 300.0, 300.0], (T, 1))
+    poses, vis = normalise_window(joints, z, boxes, 3)
+    assert poses.shape == (T, J, 3) and vis.shape == (T, J, 1)
+    assert vis[:, 1, 0].max() == 0 and poses[:, 1].max() == 0
+    np.testing.assert_allclose(poses[0, 0], [1.0, 0.0, 0.5])
+    np.testing.assert_allclose(poses[0, 2], [0.0, 1.0, 0.5])
