@@ -51,8 +51,8 @@ bench: install $(OUT)/builtin-render_train.h5
 clean:
 	rm -rf $(VENV) build *.egg-info
 
-# A rendered clip of a built-in motion (no data needed), through `posenet infer
-# --save-video` and `posenet visualize`: the outputs land in $(DEMO).
+# A rendered clip of a built-in motion (no data needed), through `posenet infer` and
+# `posenet visualize` (which writes the overlay video): the outputs land in $(DEMO).
 DEMO ?= demo
 DEMO_MOTION ?= jacks
 # The seed picks the person, background and viewpoint (1: a front view).
@@ -61,7 +61,7 @@ demo: install
 	rm -rf $(DEMO)/input && mkdir -p $(DEMO)/input
 	$(BIN)/posenet render $(DEMO)/input/$(DEMO_MOTION).mp4 --motion $(DEMO_MOTION) --frames 96 \
 		--seed $(DEMO_SEED)
-	$(BIN)/posenet infer $(DEMO)/input --out $(DEMO) --save-video
+	$(BIN)/posenet infer $(DEMO)/input --out $(DEMO)
 	$(BIN)/posenet visualize $(DEMO)/$(DEMO_MOTION).json --out $(DEMO) --frame 40
 	@echo "demo outputs in $(DEMO)/: the annotated video, a still with its 3D view, the 3D" \
 		"view and the action plot"
