@@ -116,6 +116,7 @@ def describe(path, run) -> dict:
     import keras
 
     import posenet.models  # noqa: F401  (registers the classes)
+    from posenet.evaluation.predict import layout_name
     from posenet.models import ActionNetwork, PoseNetwork
 
     model = keras.saving.load_model(path, compile=False)
@@ -127,7 +128,7 @@ def describe(path, run) -> dict:
            "validated_on": config["validation"], "validation": _validation(run)}
     if isinstance(model, (PoseNetwork, ActionNetwork)):
         out |= {"preset": config["preset"], "pose_dims": model.pose_dims,
-                "layout": "model16" if model.num_joints == 16 else "model17"}
+                "layout": layout_name(model.num_joints)}
     if isinstance(model, PoseNetwork):
         out |= {"input_size": model.input_size, "blocks": model.num_blocks}
     elif isinstance(model, ActionNetwork):

@@ -27,7 +27,7 @@ import numpy as np
 
 from posenet.data.augment import DEFAULT_MARGIN, crop_transform
 from posenet.data.targets import DEPTH_RANGE_MM, PELVIS, depth_to_mm
-from posenet.evaluation.predict import to_input
+from posenet.evaluation.predict import layout_name, to_input
 from posenet.inference import people as P
 from posenet.inference.actions import ActionRunner, ActionWindows, class_names
 from posenet.inference.sources import InputError, iter_frames, probe
@@ -66,7 +66,7 @@ class Predictor:
         self.block = pose.num_blocks if block is None else int(block)
         self.network = pose if self.block == pose.num_blocks else pose.truncated(self.block)
         self.size, self.num_joints, self.dims = pose.input_size, pose.num_joints, pose.pose_dims
-        self.skeleton = get_skeleton("model16" if self.num_joints == 16 else "model17")
+        self.skeleton = get_skeleton(layout_name(self.num_joints))
         self.multi_person, self.batch_size = bool(multi_person), int(batch_size)
         self.detect_every, self.max_missed = int(detect_every), int(max_missed)
         self.redetect_below, self.min_score = float(redetect_below), float(min_score)

@@ -29,6 +29,7 @@ _POSE = dict(optimizer="rmsprop", lr=1e-3, lr_factor=0.2)
 _ACTION = dict(optimizer="sgd", lr=0.01, momentum=0.98, nesterov=True, lr_factor=0.2)
 _SEQUENCES = dict(noise=0.02, drop=0.1, flip=0.5)
 
+
 def _pose_only_actions(name, description, dataset, train_file, steps):
     """A pose-only ActionNetwork recipe on ground-truth sequences of ``train_file``,
     validated on a seeded 10% of its videos."""
@@ -57,6 +58,7 @@ def _jhmdb_actions(split):
         "0.722 / 0.709 (mean 0.734).",
         "jhmdb", f"jhmdb_train{split}.h5", steps=100,
     )
+
 
 _ALL = [
     Recipe(

@@ -56,20 +56,30 @@ def _skeleton_for(predictions: dict, num_joints: int):
     raise ValueError(f"joints3d have {num_joints} joints; {name} has {skel.num_joints}")
 
 
+def _has_3d(frame: dict) -> bool:
+    return any(p.get("joints3d") is not None for p in frame.get("people") or [])
+
+
+def default_frame(predictions: dict) -> int:
+    """Index of the middle frame with a 3D pose, else with people, else of all frames."""
+    frames = predictions.get("frames") or []
+    with_people = [f for f in frames if f.get("people")]
+    chosen = [f for f in with_people if _has_3d(f)] or with_people or frames or [{"index": 0}]
+    return int(chosen[len(chosen) // 2]["index"])
+
+
 def view3d_image(predictions: dict, frame=None, azimuth=30.0, size=(480, 480)):
     """Side-by-side 3D views of the people of ``frame`` (default: the middle one with a
     3D pose); None when the predictions have no 3D joints at all."""
-    with3d = [f for f in predictions.get("frames") or []
-              if any(p.get("joints3d") is not None for p in f.get("people") or [])]
+    any3d = any(_has_3d(f) for f in predictions.get("frames") or [])
     if frame is None:
-        if not with3d:
+        if not any3d:
             return None
-        chosen = with3d[len(with3d) // 2]
-    else:
-        chosen = _frame(predictions, int(frame))
+        frame = default_frame(predictions)
+    chosen = _frame(predictions, int(frame))
     people = [p for p in chosen.get("people") or [] if p.get("joints3d") is not None]
     if not people:
-        if not with3d:
+        if not any3d:
             return None
         raise ValueError(f"frame {chosen['index']} has no 3D pose")
     views = []
@@ -84,17 +94,11 @@ def view3d_image(predictions: dict, frame=None, azimuth=30.0, size=(480, 480)):
 def still_image(predictions: dict, video, frame=None, azimuth=30.0, height=480):
     """The annotated video frame ``frame`` (default: the 3D view's) scaled to ``height``
     px, beside its 3D view when there is one: a one-picture summary (e.g. for a README)."""
-    if frame is None:
-        with_people = [f for f in predictions.get("frames") or [] if f.get("people")]
-        with3d = [f for f in with_people
-                  if any(p.get("joints3d") is not None for p in f["people"])]
-        chosen = with3d or with_people or predictions.get("frames") or [{"index": 0}]
-        frame = int(chosen[len(chosen) // 2]["index"])
-    image = annotate(_read_frame(video, int(frame)), predictions, int(frame))
+    frame = default_frame(predictions) if frame is None else int(frame)
+    image = annotate(_read_frame(video, frame), predictions, frame)
     width = max(int(round(image.shape[1] * height / image.shape[0])), 1)
     image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-    people = _frame(predictions, int(frame)).get("people") or []
-    if any(p.get("joints3d") is not None for p in people):
+    if _has_3d(_frame(predictions, frame)):
         view = view3d_image(predictions, frame, azimuth, size=(height, height))
         image = np.concatenate([image, view[:, :height]], axis=1)
     return image
