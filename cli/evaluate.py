@@ -75,10 +75,13 @@ def load_model(path):
               help="Images (or clips) per forward pass.")
 @click.option("--clip-stride", type=click.IntRange(1), default=None,
               help="Frames between multi-clip clips (default: half the model's clip).")
+@click.option("--find-person", is_flag=True,
+              help="Pose protocols without the ground-truth box: the network finds the "
+                   "person in the whole image, as `posenet infer` does (last block only).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="JSON report to write (atomically).")
 def evaluate(weights, datasets, splits, datasets_dir, block, flip, batch_size, clip_stride,
-             out_path):
+             find_person, out_path):
     """Evaluate the network saved in WEIGHTS on prepared datasets.
 
     The protocol follows the file's dataset: PCKh@0.5 (mpii), PCK@0.2 with the torso
@@ -86,6 +89,8 @@ def evaluate(weights, datasets, splits, datasets_dir, block, flip, batch_size, c
     root depth (h36m, rendered sets), single- and multi-clip action accuracy (penn_action,
     jhmdb, ntu, for models with that action output). Every block is scored unless --block.
     """
+    if find_person and flip:
+        raise click.UsageError("--find-person and --flip cannot be combined")
     from posenet.evaluation import (
         EvaluationError,
         build_report,
@@ -109,11 +114,11 @@ def evaluate(weights, datasets, splits, datasets_dir, block, flip, batch_size, c
         try:
             evaluations.append(evaluate_file(model, path, block=block, flip=flip,
                                              batch_size=batch_size, clip_stride=clip_stride,
-                                             split=split))
+                                             split=split, find_person=find_person))
         except (EvaluationError, FileNotFoundError, ValueError) as error:
             raise click.ClickException(f"{path}: {error}") from None
     options = {"block": block, "flip": flip, "batch_size": batch_size,
-               "clip_stride": clip_stride}
+               "clip_stride": clip_stride, "find_person": find_person}
     report = build_report(weights, evaluations, options)
     click.echo(format_table(report), nl=False)
     if out_path is not None:

@@ -8,6 +8,7 @@ from cli.bench import bench
 from cli.evaluate import evaluate
 from cli.infer import infer
 from cli.prepare import prepare
+from cli.pretrained import pretrained
 from cli.render import render
 from cli.train import train
 from cli.visualize import visualize
@@ -31,6 +32,7 @@ main.add_command(bench)
 main.add_command(evaluate)
 main.add_command(infer)
 main.add_command(prepare)
+main.add_command(pretrained)
 main.add_command(render)
 main.add_command(train)
 main.add_command(visualize)

@@ -79,3 +79,14 @@ def test_written_manifest_loads_as_the_default(shipped):
     loaded = load_default(weights / "manifest.json")
     assert loaded.pose.num_joints == 17 and set(loaded.actions) == {"penn_action"}
     assert loaded.sha256 == entry["sha256"]["pose.keras"]
+
+
+def test_a_file_without_its_run_keeps_its_previous_details_only_if_unchanged(shipped, tmp_path):
+    weights, entry = shipped
+    files = (ShippedFile("pose", "pose.keras", "runs/gone"),)
+    previous = {"pose.keras": (entry["sha256"]["pose.keras"], {"recipe": "earlier"})}
+    kept = build_entry(weights, files, (), root=tmp_path, previous=previous)
+    assert kept["details"]["pose.keras"] == {"recipe": "earlier"}
+    stale = {"pose.keras": ("0" * 64, {"recipe": "earlier"})}
+    with pytest.raises(FileNotFoundError, match="runs/gone"):
+        build_entry(weights, files, (), root=tmp_path, previous=stale)

@@ -8,6 +8,7 @@ from posenet.losses import loss_weights_for, losses_for
 from posenet.models import (
     PRESETS,
     ActionNetwork,
+    MobilePoseNetwork,
     MultitaskModel,
     PoseNetwork,
     build_model,
@@ -21,6 +22,7 @@ SMALL_2D = dict(input_size=64, num_joints=16, num_blocks=2, kernel_size=3, num_f
                 stem_width=0.25, context_maps=2)
 SMALL_3D = dict(input_size=64, num_joints=17, num_blocks=3, kernel_size=3, num_features=32,
                 stem_width=0.25, depth_maps=4)
+SMALL_MOBILE = dict(input_size=64, num_joints=17, num_blocks=3, alpha=0.35, depth_maps=4)
 
 
 def predict(model, x):
@@ -81,6 +83,31 @@ def test_cut_network_reproduces_the_full_networks_blocks(config, rng):
         full.truncated(config["num_blocks"] + 1)
 
 
+def test_mobile_network_cuts_and_starts_every_block_as_the_first(rng):
+    """The re-injection and refinement start at zero: before training, with the blocks'
+    heads set alike (as the MoveNet import does), every block predicts the same; after a
+    change to the re-injection they differ. A cut keeps the person heads."""
+    full = MobilePoseNetwork(**SMALL_MOBILE)
+    for block in (2, 3):
+        for layer in ("sepconv", "heatmaps"):
+            full.get_layer(f"block{block}_{layer}").set_weights(
+                full.get_layer(f"block1_{layer}").get_weights())
+    x = rng.random((2, 64, 64, 3), dtype=np.float32)
+    out = predict(full, x)
+    np.testing.assert_allclose(out["pose_3"], out["pose_1"], atol=1e-5)
+    cut = full.truncated(2)
+    got = predict(cut, x)
+    assert sorted(got) == ["person_center", "person_regress", "pose_1", "pose_2",
+                           "visibility_1", "visibility_2"]
+    np.testing.assert_allclose(got["pose_2"], out["pose_2"], atol=1e-6)
+    remap = full.get_layer("block1_remap_features")
+    remap.set_weights([w + rng.normal(0, 0.5, w.shape).astype(w.dtype)
+                       for w in remap.get_weights()])
+    moved = predict(full, x)
+    assert np.abs(moved["pose_2"] - out["pose_2"]).max() > 1e-4
+    np.testing.assert_allclose(moved["pose_1"], out["pose_1"], atol=1e-6)
+
+
 def _randomise(model, rng):
     """Perturb the normalisation statistics and biases (kernels keep their random
     initialisation), so that a save/load round trip cannot pass by chance while the
@@ -93,9 +120,11 @@ def _randomise(model, rng):
             w.assign(rng.normal(0.0, 0.1, w.shape).astype(w.dtype))
 
 
-@pytest.mark.parametrize("kind", ["pose2d", "pose3d", "multitask", "action"])
+@pytest.mark.parametrize("kind", ["pose2d", "pose3d", "mobile", "multitask", "action"])
 def test_saved_model_loads_back_with_identical_outputs(kind, tmp_path, rng):
-    if kind == "pose2d":
+    if kind == "mobile":
+        model, x = MobilePoseNetwork(**SMALL_MOBILE), rng.random((2, 64, 64, 3), dtype=np.float32)
+    elif kind == "pose2d":
         model, x = PoseNetwork(**SMALL_2D), rng.random((2, 64, 64, 3), dtype=np.float32)
     elif kind == "pose3d":
         model, x = PoseNetwork(**SMALL_3D), rng.random((2, 64, 64, 3), dtype=np.float32)

@@ -99,3 +99,25 @@ def crop_to_image(points, crop) -> np.ndarray:
     has = np.isfinite(crop).all(-1)
     pts[has] = pts[has] / crop[has, None, 2:3] + crop[has, None, :2]
     return pts
+
+
+def predict_found(model, dataset, indices, block: int, batch_size: int = 16) -> np.ndarray:
+    """Poses (n, J, D) of samples ``indices`` when the person must be found first.
+
+    Each whole source image goes through ``posenet infer``'s single-person path
+    (``Predictor.detect_single``: the person found on the letterboxed image, then
+    cropped and estimated), so no ground-truth box is used. x, y in px of the source
+    image, z as predicted.
+    """
+    from posenet.inference.predictor import Predictor
+
+    predictor = Predictor(weights=model, block=block, batch_size=batch_size)
+    out = []
+    for part in batched(np.asarray(indices, np.int64), batch_size):
+        results, _ = predictor.detect_single(read_images(dataset, part))
+        for r in results:
+            pose = r["joints2d"][:, :2]
+            if r["z"] is not None:
+                pose = np.concatenate([pose, r["z"][:, None]], axis=1)
+            out.append(pose)
+    return np.stack(out)

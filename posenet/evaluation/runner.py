@@ -32,7 +32,7 @@ from posenet.evaluation.clips import (
     video_label,
 )
 from posenet.evaluation.model_spec import EvaluationError, ModelSpec, frame_model, model_spec
-from posenet.evaluation.predict import batched, predict_frames, usable_boxes
+from posenet.evaluation.predict import batched, predict_found, predict_frames, usable_boxes
 
 #: dataset attribute -> (protocol name, scoring function of (pred, dataset, indices)).
 POSE_PROTOCOLS = {
@@ -89,10 +89,25 @@ def plan(spec: ModelSpec, dataset_name: str) -> list[str]:
 
 
 def evaluate_pose(model, spec, dataset, block=None, batch_size=16, flip=False,
-                  margin=DEFAULT_MARGIN) -> dict:
-    """The pose protocol of ``dataset`` for every pose block (or ``block``)."""
+                  margin=DEFAULT_MARGIN, find_person=False) -> dict:
+    """The pose protocol of ``dataset`` for every pose block (or ``block``).
+
+    With ``find_person``, the network finds the person in the whole image as ``posenet
+    infer`` does (no ground-truth box; the last block, or ``block``, only).
+    """
     name, score = POSE_PROTOCOLS[dataset.attrs["dataset"]]
     blocks = _blocks(spec.pose_blocks, block, "pose")
+    if find_person:
+        if flip:
+            raise EvaluationError("--find-person has no flip test")
+        blocks = blocks[-1:]
+        indices = np.flatnonzero(dataset.arrays("valid2d").any(axis=1))
+        if not len(indices):
+            raise EvaluationError(f"{dataset.path}: no sample has an annotated joint")
+        preds = {blocks[0]: predict_found(model, dataset, indices, blocks[0], batch_size)}
+        return {"protocol": name, "flip": False, "find_person": True,
+                "samples": int(len(indices)), "skipped_samples": int(len(dataset) - len(indices)),
+                "blocks": {str(k): score(preds[k], dataset, indices) for k in blocks}}
     ok = usable_boxes(dataset.arrays("bbox")) & dataset.arrays("valid2d").any(axis=1)
     indices = np.flatnonzero(ok)
     if not len(indices):
@@ -166,12 +181,13 @@ def evaluate_actions(model, spec, dataset, block=None, batch_size=16, clip_strid
 
 
 def evaluate_file(model, path, *, block=None, flip=False, batch_size=16, clip_stride=None,
-                  margin=DEFAULT_MARGIN, split=None) -> dict:
+                  margin=DEFAULT_MARGIN, split=None, find_person=False) -> dict:
     """Every protocol that fits ``model`` and the prepared file at ``path``.
 
     Returns ``{"file", "dataset", "split", "num_samples", "protocols": {name: result}}``
     where each result has ``blocks`` -> {block: {"summary": ..., details}}.
-    ``split``, when given, must match the file's ``split`` attribute.
+    ``split``, when given, must match the file's ``split`` attribute. ``find_person``:
+    pose protocols find the person in the whole image (see :func:`evaluate_pose`).
     """
     if batch_size < 1:
         raise EvaluationError(f"batch size must be >= 1, got {batch_size}")
@@ -188,7 +204,7 @@ def evaluate_file(model, path, *, block=None, flip=False, batch_size=16, clip_st
                                                  clip_stride, margin)
             else:
                 results[name] = evaluate_pose(model, spec, dataset, block, batch_size, flip,
-                                              margin)
+                                              margin, find_person)
     finally:
         dataset.close()
     return {"file": os.path.abspath(dataset.path), "dataset": attrs["dataset"],

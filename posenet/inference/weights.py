@@ -67,11 +67,11 @@ def _load_keras(item):
 
 def _split_model(model):
     """(pose network, multitask model or None) of a loaded model; WeightsError otherwise."""
-    from posenet.models import ActionNetwork, MultitaskModel, PoseNetwork
+    from posenet.models import ActionNetwork, MultitaskModel, SingleFrameNetwork
 
     if isinstance(model, MultitaskModel):
         return model.pose_network, model
-    if isinstance(model, PoseNetwork):
+    if isinstance(model, SingleFrameNetwork):
         return model, None
     if isinstance(model, ActionNetwork):
         raise WeightsError("an ActionNetwork alone cannot estimate poses: give a bundle "

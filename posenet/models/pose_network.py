@@ -60,8 +60,32 @@ def regression_head(x, block, num_joints, depth_maps, context_maps, context_alph
     return pose, visibility, heatmaps, probabilities
 
 
+class SingleFrameNetwork:
+    """What every single-frame pose network offers (:class:`PoseNetwork`,
+    :class:`~posenet.models.mobile_pose_network.MobilePoseNetwork`): ``pose_k`` and
+    ``visibility_k`` outputs, ``input_size``, ``num_joints``, ``num_blocks``, ``depth_maps``,
+    and a cut after any block."""
+
+    @property
+    def pose_dims(self):
+        """2 for a 2D head, 3 for the volumetric 3D head."""
+        return 3 if self.depth_maps else 2
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def truncated(self, num_blocks):
+        """A copy of this network cut after ``num_blocks`` blocks, sharing no variables."""
+        if not 1 <= num_blocks <= self.num_blocks:
+            raise ValueError(f"num_blocks must be in 1..{self.num_blocks}, got {num_blocks}")
+        cut = type(self).from_config({**self.get_config(), "num_blocks": num_blocks})
+        copy_weights_by_name(self, cut)
+        return cut
+
+
 @keras.saving.register_keras_serializable(package="posenet")
-class PoseNetwork(keras.Model):
+class PoseNetwork(SingleFrameNetwork, keras.Model):
     """Single-frame pose network: (S, S, 3) images in [0, 1] -> per-block poses.
 
     Outputs, for every block ``k`` from 1 to ``num_blocks``:
@@ -138,11 +162,6 @@ class PoseNetwork(keras.Model):
         self.context_alpha = context_alpha
         self.export_features = export_features
 
-    @property
-    def pose_dims(self):
-        """2 for a 2D head, 3 for the volumetric 3D head."""
-        return 3 if self.depth_maps else 2
-
     def get_config(self):
         return {
             "name": self.name,
@@ -158,15 +177,3 @@ class PoseNetwork(keras.Model):
             "context_alpha": self.context_alpha,
             "export_features": self.export_features,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def truncated(self, num_blocks):
-        """A copy of this network cut after ``num_blocks`` blocks, sharing no variables."""
-        if not 1 <= num_blocks <= self.num_blocks:
-            raise ValueError(f"num_blocks must be in 1..{self.num_blocks}, got {num_blocks}")
-        cut = type(self).from_config({**self.get_config(), "num_blocks": num_blocks})
-        copy_weights_by_name(self, cut)
-        return cut

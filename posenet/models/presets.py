@@ -6,6 +6,7 @@ The parameters and GFLOPs per frame of each preset are measured by ``posenet ben
 
 import dataclasses
 
+from posenet.models.mobile_pose_network import MobilePoseNetwork
 from posenet.models.multitask import MultitaskModel
 from posenet.models.pose_network import PoseNetwork
 
@@ -18,6 +19,9 @@ class Preset:
     and ``num_frames`` make it a :class:`MultitaskModel` over clips, with the other
     arguments of the action part in ``action_options``. ``params`` and
     ``gflops`` are the measured size and GFLOPs per frame at ``pose["input_size"]``.
+    ``network`` is ``pose_network`` (the method's stem and blocks) or ``mobile`` (the
+    blocks on MoveNet's MobileNetV2, a :class:`MobilePoseNetwork`; ``pretrained`` names
+    the MoveNet variant its weights are imported from).
     """
 
     name: str
@@ -28,6 +32,8 @@ class Preset:
     actions: dict = dataclasses.field(default_factory=dict)
     num_frames: int = 0
     action_options: dict = dataclasses.field(default_factory=dict)
+    network: str = "pose_network"
+    pretrained: str | None = None
 
     @property
     def input_size(self):
@@ -52,6 +58,8 @@ CPU_3D = dict(
     stem_width=0.5, depth_maps=8,
 )
 CPU_ACTIONS = {"penn_action": 15, "jhmdb": 14}
+MOBILE_3D = dict(input_size=192, num_joints=17, num_blocks=2, alpha=1.0, depth_maps=8)
+MOBILE_3D_LARGE = dict(input_size=256, num_joints=17, num_blocks=2, alpha=1.75, depth_maps=8)
 
 PRESETS = {
     p.name: p
@@ -92,6 +100,17 @@ PRESETS = {
             CPU_3D, params=4_488_024, gflops=0.42, actions=CPU_ACTIONS, num_frames=16,
             action_options={"appearance_width": 128},
         ),
+        Preset(
+            "mobile_3d",
+            "MoveNet Lightning's MobileNetV2 and pyramid (192x192, stride 4) under 2 of the "
+            "method's blocks: volumetric heatmaps, 8 depth maps, 17 joints, person heads.",
+            MOBILE_3D, params=2_346_227, gflops=0.67, network="mobile", pretrained="lightning",
+        ),
+        Preset(
+            "mobile_3d_large",
+            "As mobile_3d on MoveNet Thunder's backbone (depth multiplier 1.75, 256x256).",
+            MOBILE_3D_LARGE, params=6_254_299, gflops=2.67, network="mobile", pretrained="thunder",
+        ),
     )
 }
 
@@ -118,6 +137,11 @@ def build_model(preset, num_blocks=None, **overrides):
     pose = {**preset.pose, **overrides}
     if num_blocks is not None:
         pose["num_blocks"] = num_blocks
+    if preset.network == "mobile":
+        if actions:
+            raise ValueError(f"preset {preset.name}: the mobile network has no multitask "
+                             "form; use the pose-only action networks")
+        return MobilePoseNetwork(**pose, name=preset.name)
     if actions:
         return MultitaskModel(pose=pose, actions=actions, num_frames=num_frames,
                               name=preset.name, **preset.action_options)

@@ -78,7 +78,7 @@ def build_movenet(variant: str = "lightning"):
     return keras.Model(image, outputs, name=f"movenet_{variant}")
 
 
-def _graph_weights(graph: GraphModel) -> dict[str, list[np.ndarray]]:
+def graph_layer_weights(graph: GraphModel) -> dict[str, list[np.ndarray]]:
     """Layer name -> [kernel(s)..., bias] in Keras order, from the graph's tensors."""
     out: dict[str, list[np.ndarray]] = {}
     backbone = _EXTRACTOR + "model/"
@@ -116,7 +116,7 @@ def load_weights(model, graph: GraphModel, prefix: str = "") -> int:
     """Set every MoveNet layer of ``model`` (named ``prefix`` + MoveNet layer name) from
     the graph; shapes must match exactly. Returns the number of layers set."""
     count = 0
-    for name, values in _graph_weights(graph).items():
+    for name, values in graph_layer_weights(graph).items():
         try:
             layer = model.get_layer(prefix + name)
         except ValueError:

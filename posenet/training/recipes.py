@@ -11,6 +11,8 @@ or a seeded held-out part of the training file (``validation.holdout``).
 
 from __future__ import annotations
 
+import dataclasses
+
 from posenet.training.recipe import ACTION_NETWORK, Recipe
 
 __all__ = ["RECIPES", "Recipe", "get_recipe"]
@@ -58,6 +60,40 @@ def _jhmdb_actions(split):
         "0.722 / 0.709 (mean 0.734).",
         "jhmdb", f"jhmdb_train{split}.h5", steps=100,
     )
+
+
+#: Layers of the pretrained MoveNet part of a MobilePoseNetwork: extractor, pyramid and
+#: person heads (``block_`` is MobileNetV2's ``block_<i>``, not the method's ``block<k>``).
+_MOBILE_BACKBONE = ["to_unit_range", "Conv1", "expanded_conv", "block_", "Conv_1", "fpn_"]
+_MOBILE_SOURCES = [_src("lspet_train.h5", "lsp", split="train"),
+                   _src("h36m-render_train.h5", "h36m", split="train")]
+_LSPET_VALIDATION = {"path": "lspet_validation.h5", "split": "validation", "steps": 32}
+
+
+def _mobile_recipes():
+    """The two stages that fine-tune mobile_3d from MoveNet Lightning's weights."""
+    heads = Recipe(
+        "mobile_heads",
+        "Stage 1 of the default pose weights: the method's heads of mobile_3d trained on "
+        "LSPet (1-8000) and rendered Human3.6M (S1, S5-S8), 1:1, MoveNet's backbone "
+        "frozen.\n  make pretrained   # pretrained/mobile_3d_init.keras from MoveNet\n"
+        "  posenet train mobile_heads --out runs/mobile_heads\n"
+        "Validates PCK@0.2 (torso) on LSPet 8001-9000; see weights/README.md for the "
+        "measured curve.",
+        "mobile_3d", _MOBILE_SOURCES, _LSPET_VALIDATION, "pck",
+        batch_size=16, steps_per_epoch=250, epochs=3, workers=2,
+        frozen=[*_MOBILE_BACKBONE, "person_"], init_weights="pretrained/mobile_3d_init.keras",
+        optimizer="adam", lr=1e-3, lr_factor=0.2,
+    )
+    full = dataclasses.replace(
+        heads, name="mobile_full",
+        description="Stage 2: all of mobile_3d but the person heads fine-tuned from stage 1 "
+        "at a lower rate, same data.\n  posenet train mobile_full --out runs/mobile_full\n"
+        "Validates PCK@0.2 (torso) on LSPet 8001-9000; see weights/README.md.",
+        frozen=["person_"], init_weights="runs/mobile_heads/model.keras", lr=2e-4,
+        epochs=12, lr_drops=[9],
+    )
+    return [heads, full]
 
 
 _ALL = [
@@ -165,6 +201,7 @@ _ALL = [
         batch_size=16, steps_per_epoch=500, epochs=12, lr_drops=[8, 11], workers=2,
         **_POSE,
     ),
+    *_mobile_recipes(),
     _pose_only_actions(
         "cpu_actions_penn",
         "The shipped pose-only action weights for Penn Action: an ActionNetwork on "
