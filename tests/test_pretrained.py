@@ -156,11 +156,43 @@ def test_imported_lightning_places_keypoints_on_real_people(movenet_dir, lspet_c
 
 
 @pytest.mark.data
-def test_thunder_weights_do_not_fit_the_lightning_preset(movenet_dir):
+def test_thunder_initialises_the_large_preset_and_not_the_small_one(movenet_dir, rng):
     from posenet.models import build_model
-    from posenet.pretrained.initialise import initialise_from_movenet
+    from posenet.pretrained.initialise import initialise_from_movenet, pretrained_network
     from posenet.pretrained.movenet import source_files
 
     graph = read_graph_model(source_files(movenet_dir, "thunder"))
     with pytest.raises(TfjsError, match="do not fit"):
         initialise_from_movenet(build_model("mobile_3d"), graph)
+    large, _ = pretrained_network("mobile_3d_large", movenet_dir)
+    out = large.predict_on_batch(rng.random((1, 256, 256, 3), dtype=np.float32))
+    # the blocks start as MoveNet's heatmap head, so both predict the same
+    np.testing.assert_allclose(np.asarray(out["pose_2"]), np.asarray(out["pose_1"]), atol=1e-5)
+    assert np.asarray(out["person_center"]).shape == (1, 64, 64, 1)
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_short_training_from_the_imported_weights_lowers_the_loss(movenet_dir, lspet_crops):
+    """The heads on the imported backbone learn: a few steps on one fixed batch of real
+    LSPet crops (backbone frozen, as stage 1 of the recipes) lower its loss."""
+    import keras
+
+    from posenet.data.loader import FrameLoader
+    from posenet.losses import loss_weights_for, losses_for
+    from posenet.pretrained.initialise import pretrained_network
+
+    keras.utils.set_random_seed(0)
+    network, _ = pretrained_network("mobile_3d", movenet_dir)
+    for layer in network.layers:
+        if not layer.name.startswith("block") or layer.name.startswith("block_"):
+            layer.trainable = False
+    names = list(network.output_names)
+    network.compile(optimizer=keras.optimizers.Adam(1e-3), loss=losses_for(names),
+                    loss_weights=loss_weights_for(names))
+    path, _ = lspet_crops
+    x, y = FrameLoader([str(path)], network, batch_size=8, steps=1, seed=0)[0]
+    before = network.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    network.fit(x, y, epochs=8, batch_size=8, verbose=0)
+    after = network.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    assert after < 0.8 * before

@@ -101,17 +101,18 @@ def crop_to_image(points, crop) -> np.ndarray:
     return pts
 
 
-def predict_found(model, dataset, indices, block: int, batch_size: int = 16) -> np.ndarray:
+def predict_found(model, dataset, indices, block: int, batch_size: int = 16,
+                  finder: str = "pose") -> np.ndarray:
     """Poses (n, J, D) of samples ``indices`` when the person must be found first.
 
     Each whole source image goes through ``posenet infer``'s single-person path
-    (``Predictor.detect_single``: the person found on the letterboxed image, then
-    cropped and estimated), so no ground-truth box is used. x, y in px of the source
-    image, z as predicted.
+    (``Predictor.detect_single``: the person found on the letterboxed image by
+    ``finder``, then cropped and estimated), so no ground-truth box is used. x, y in px
+    of the source image, z as predicted.
     """
     from posenet.inference.predictor import Predictor
 
-    predictor = Predictor(weights=model, block=block, batch_size=batch_size)
+    predictor = Predictor(weights=model, block=block, batch_size=batch_size, finder=finder)
     out = []
     for part in batched(np.asarray(indices, np.int64), batch_size):
         results, _ = predictor.detect_single(read_images(dataset, part))

@@ -89,11 +89,12 @@ def plan(spec: ModelSpec, dataset_name: str) -> list[str]:
 
 
 def evaluate_pose(model, spec, dataset, block=None, batch_size=16, flip=False,
-                  margin=DEFAULT_MARGIN, find_person=False) -> dict:
+                  margin=DEFAULT_MARGIN, find_person=None) -> dict:
     """The pose protocol of ``dataset`` for every pose block (or ``block``).
 
-    With ``find_person``, the network finds the person in the whole image as ``posenet
-    infer`` does (no ground-truth box; the last block, or ``block``, only).
+    With ``find_person`` (a ``Predictor`` finder: ``pose`` or ``heads``), the network
+    finds the person in the whole image as ``posenet infer`` does (no ground-truth box;
+    the last block, or ``block``, only).
     """
     name, score = POSE_PROTOCOLS[dataset.attrs["dataset"]]
     blocks = _blocks(spec.pose_blocks, block, "pose")
@@ -104,8 +105,9 @@ def evaluate_pose(model, spec, dataset, block=None, batch_size=16, flip=False,
         indices = np.flatnonzero(dataset.arrays("valid2d").any(axis=1))
         if not len(indices):
             raise EvaluationError(f"{dataset.path}: no sample has an annotated joint")
-        preds = {blocks[0]: predict_found(model, dataset, indices, blocks[0], batch_size)}
-        return {"protocol": name, "flip": False, "find_person": True,
+        preds = {blocks[0]: predict_found(model, dataset, indices, blocks[0], batch_size,
+                                          find_person)}
+        return {"protocol": name, "flip": False, "find_person": find_person,
                 "samples": int(len(indices)), "skipped_samples": int(len(dataset) - len(indices)),
                 "blocks": {str(k): score(preds[k], dataset, indices) for k in blocks}}
     ok = usable_boxes(dataset.arrays("bbox")) & dataset.arrays("valid2d").any(axis=1)
@@ -181,7 +183,7 @@ def evaluate_actions(model, spec, dataset, block=None, batch_size=16, clip_strid
 
 
 def evaluate_file(model, path, *, block=None, flip=False, batch_size=16, clip_stride=None,
-                  margin=DEFAULT_MARGIN, split=None, find_person=False) -> dict:
+                  margin=DEFAULT_MARGIN, split=None, find_person=None) -> dict:
     """Every protocol that fits ``model`` and the prepared file at ``path``.
 
     Returns ``{"file", "dataset", "split", "num_samples", "protocols": {name: result}}``

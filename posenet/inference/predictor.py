@@ -3,10 +3,13 @@
 Single-person mode (the default) follows the method's refinement: when there is no track
 (first frame, or after the pose's confidence dropped below ``redetect_below``), the whole
 frame letterboxed to a square crop gives a first pose, whose confident joints' box padded
-by 20% is cropped again and re-estimated. Later frames are cropped around the track's
-smoothed box, so a frame costs one network call. Frames are processed in chunks of
-``batch_size`` (one batched call per chunk): a chunk's crops use the box known when the
-chunk starts, and a frame whose pose is not confident is re-detected as above.
+by 20% is cropped and estimated, and the crop re-centred once more on those joints
+(``refine_passes``). ``finder="heads"`` takes the first box from MoveNet's person heads
+instead (mobile presets; ``person_finder``); weights/README.md compares the two on whole
+LSPet photos. Later frames are cropped around the track's smoothed box, so a frame costs
+one network call. Frames are processed in chunks of ``batch_size`` (one batched call per
+chunk): a chunk's crops use the box known when the chunk starts, and a frame whose pose is
+not confident is re-detected as above.
 
 Multi-person mode runs a people detector (OpenCV HOG by default) every ``detect_every``
 frames and follows the people in between with the boxes of their predicted joints (greedy
@@ -37,6 +40,8 @@ from posenet.outputs import pose_output, visibility_output
 from posenet.skeleton import get_skeleton
 
 SCHEMA = "posenet-predictions/1"
+#: Ways of finding the single person in a whole frame (see ``Predictor.detect_single``).
+FINDERS = ("pose", "heads")
 #: Millimetres spanned by the side of a person crop (weak perspective; see the docstring).
 CROP_SIDE_MM = DEPTH_RANGE_MM
 
@@ -55,11 +60,15 @@ class Predictor:
         max_missed: frames a track survives without a detection or confident pose.
         redetect_below: mean joint confidence under which a track is re-detected.
         min_score: mean joint confidence under which no person is reported.
+        finder: how a person is found in a whole frame: ``pose`` (the pose network on the
+            letterboxed frame) or ``heads`` (the person heads of a mobile network).
+        refine_passes: times the found person's crop is re-centred on the joints estimated
+            in it before the final estimate.
     """
 
     def __init__(self, weights=None, block=None, multi_person=False, batch_size=16,
                  detector=None, detect_every=5, max_missed=10, redetect_below=0.4,
-                 min_score=0.2):
+                 min_score=0.2, finder="pose", refine_passes=1):
         self.weights = load_weights(weights)
         pose = self.weights.pose
         if block is not None and not 1 <= block <= pose.num_blocks:
@@ -71,6 +80,12 @@ class Predictor:
         self.multi_person, self.batch_size = bool(multi_person), int(batch_size)
         self.detect_every, self.max_missed = int(detect_every), int(max_missed)
         self.redetect_below, self.min_score = float(redetect_below), float(min_score)
+        if finder not in FINDERS:
+            raise ValueError(f"finder must be one of {', '.join(FINDERS)}, got {finder!r}")
+        if finder == "heads" and not has_person_heads(pose.output_names):
+            raise ValueError("finder 'heads' needs a network with person heads (a mobile "
+                             "preset's)")
+        self.finder, self.refine_passes = finder, int(refine_passes)
         self._detector = detector
         if self.multi_person and detector is None:
             self._detector = P.HogDetector()  # fails now, not mid-video, if unavailable
@@ -130,23 +145,29 @@ class Predictor:
         return results
 
     def detect_single(self, frames):
-        """Refined single-person poses of whole frames: letterbox, box, re-estimate.
+        """Single-person poses of whole frames: find the person, crop, estimate.
 
-        The box comes from the network's person heads where it has them (the centre's
-        peak and the keypoints regressed from it, see ``person_finder``), else from the
-        confident joints of the pose estimated on the letterboxed frame.
+        The person's box comes from a first pose estimated on the letterboxed frame (its
+        confident joints, padded), or with ``finder="heads"`` from the network's person
+        heads (``person_finder``). Then ``refine_passes`` times the crop is re-centred on
+        the joints estimated in it before the final estimate.
         """
         whole = [np.array([0.0, 0.0, f.shape[1], f.shape[0]]) for f in frames]
-        if has_person_heads(self.network.output_names):
+        if self.finder == "heads":
             transforms = [crop_transform(w, self.size, margin=1.0) for w in whole]
             crops = np.stack([t.apply_image(f) for t, f in zip(transforms, frames, strict=True)])
-            found = find_people(self.network_outputs(crops), transforms, self.size)
-            boxes = [box for box, _ in found]
+            boxes = [box for box, _ in find_people(self.network_outputs(crops), transforms,
+                                                   self.size)]
         else:
             first = self.estimate(frames, whole, margin=1.0)
             boxes = [P.box_from_joints(r["joints2d"]) for r in first]
             boxes = [b if b is not None else w for b, w in zip(boxes, whole, strict=True)]
-        return self.estimate(frames, boxes), boxes
+        results = self.estimate(frames, boxes)
+        for _ in range(self.refine_passes):  # re-crop around the estimated joints
+            refined = [P.box_from_joints(r["joints2d"]) for r in results]
+            boxes = [b if r is None else r for b, r in zip(boxes, refined, strict=True)]
+            results = self.estimate(frames, boxes)
+        return results, boxes
 
     # -- videos -----------------------------------------------------------------------
     def predict_video(self, path, progress=None, on_frame=None):

@@ -3,13 +3,15 @@
 The features at stride 4 (48x48 for 192 px inputs) feed N prediction blocks, each a
 separable convolution and the regression of (volumetric) heatmaps with the method's
 soft-argmax heads: 2D joints, 3D joints (depth soft-argmax) and per-joint visibility.
-Between blocks the previous block's heatmaps and features are re-injected (1x1
-convolutions added to the pyramid's features) and a residual 5x5 separable convolution
-widens the receptive field; both start at zero, so every block starts as the first.
+Between blocks the previous block's heatmaps (as sigmoid probabilities) and features are
+re-injected (1x1 convolutions added to the pyramid's features) and a residual 5x5
+separable convolution widens the receptive field; both start at zero, so every block
+starts as the first.
 Every block predicts (intermediate supervision): the network can be cut at any block.
 
 Two person heads (MoveNet's ``center`` and ``kpt_regress``) ride on the same features, so
-a whole-frame pass finds the person to crop (``posenet.inference.person_finder``).
+a whole-frame pass can find the person to crop (``posenet.inference.person_finder``).
+They are never trained here: fine-tuning the backbone shifts their inputs.
 """
 
 import keras
@@ -70,9 +72,13 @@ class MobilePoseNetwork(SingleFrameNetwork, keras.Model):
             outputs[pose_output(block)] = pose
             outputs[visibility_output(block)] = visibility
             if block < num_blocks:
+                # Heatmap logits come at MoveNet's scale (about +-10 over J x D maps):
+                # re-injected raw, the first updates of a zero-initialised remap would swamp
+                # the features; as probabilities in [0, 1] they stay on the features' scale.
+                maps = layers.Activation("sigmoid", name=f"{name}_heatmaps_sigmoid")(heatmaps)
                 remaps = [layers.Conv2D(width, 1, kernel_initializer="zeros",
                                         name=f"{name}_remap_{kind}")(t)
-                          for kind, t in (("features", sep), ("heatmaps", heatmaps))]
+                          for kind, t in (("features", sep), ("heatmaps", maps))]
                 x = layers.Add(name=f"{name}_reinject")([features, *remaps])
         if person_heads:
             centre = centernet_head(features, 1, "person_center_logits")

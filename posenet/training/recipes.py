@@ -90,7 +90,7 @@ def _mobile_recipes():
         description="Stage 2: all of mobile_3d but the person heads fine-tuned from stage 1 "
         "at a lower rate, same data.\n  posenet train mobile_full --out runs/mobile_full\n"
         "Validates PCK@0.2 (torso) on LSPet 8001-9000; see weights/README.md.",
-        frozen=["person_"], init_weights="runs/mobile_heads/model.keras", lr=2e-4,
+        frozen=["person_"], init_weights="runs/mobile_heads/model.keras", lr=2e-5,
         epochs=12, lr_drops=[9],
     )
     return [heads, full]

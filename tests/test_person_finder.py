@@ -1,0 +1,44 @@
+"""The whole-frame person finder of the default network (MoveNet's centre head)."""
+
+import numpy as np
+import pytest
+
+from posenet.inference.weights import DEFAULT_MANIFEST
+from posenet.render.motion import builtin_motion
+from posenet.render.scene import look_at_camera, render_clip
+from posenet.skeleton import map_joints
+
+
+def offcentre_person(seed=3, size=(1280, 720), at=(1000.0, 420.0), fill=0.45, azimuth=20.0):
+    """A rendered walking person whose hips project to ``at`` (px) in a ``size`` frame,
+    spanning about ``fill`` of its height: (frame BGR, joints (17, 2) px, h36m17)."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    f = np.array([1.15 * height, 1.15 * height])
+    distance = f[1] * 1900.0 / (fill * height)  # a 1.9 m person spans `fill` of the height
+    R, t = look_at_camera(distance, 1500.0, azimuth, f, np.asarray(at))
+    clip = render_clip(builtin_motion(1, 10.0, "walk"), R, t, f, np.asarray(at), size, rng)
+    return clip["frames"][0], clip["joints_2d"][0]
+
+
+@pytest.mark.parametrize("seed, at", [(3, (1000.0, 420.0)), (5, (260.0, 330.0))])
+def test_finder_lands_on_a_person_placed_off_centre(seed, at):
+    from posenet.inference import Predictor
+    from posenet.inference.person_finder import has_person_heads
+
+    if not DEFAULT_MANIFEST.is_file():
+        pytest.skip("no shipped weights yet (weights/manifest.json is absent)")
+    predictor = Predictor()
+    if not has_person_heads(predictor.network.output_names):
+        pytest.skip("the default network has no person heads")
+    frame, joints = offcentre_person(seed, at=at)
+    (result,), (box,) = predictor.detect_single([frame])
+    x1, y1, x2, y2 = box
+    inside = (joints[:, 0] >= x1) & (joints[:, 0] <= x2) & (joints[:, 1] >= y1) & (
+        joints[:, 1] <= y2)
+    assert inside.mean() >= 0.9, f"box {box} misses the person at {joints.mean(0)}"
+    height = joints[:, 1].max() - joints[:, 1].min()
+    assert (y2 - y1) < 2.5 * height  # a box around the person, not the whole frame
+    truth, _ = map_joints(joints, "h36m17", "model17")
+    error = np.linalg.norm(result["joints2d"][:, :2] - truth, axis=1)
+    assert np.nanmedian(error) < 0.25 * height
