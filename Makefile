@@ -90,7 +90,8 @@ pretrained: install
 EVALUATE := $(BIN)/posenet evaluate
 weights: install
 	mkdir -p weights/reports
-	cp runs/mobile_full/model.keras weights/mobile_pose.keras
+	$(BIN)/python -c "from posenet.models.weights import save_for_inference as save; \
+		save('runs/mobile_full/model.keras', 'weights/mobile_pose.keras')"
 	$(EVALUATE) --weights weights/mobile_pose.keras --dataset lspet \
 		--out weights/reports/mobile_lspet.json
 	$(EVALUATE) --weights weights/mobile_pose.keras --dataset lspet --find-person \

@@ -30,8 +30,8 @@ def pretrained(source, preset, out, check_file, force):
     if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
         raise click.BadParameter(f"cannot write into {folder}", param_hint="--out")
 
-    from posenet.io import atomic_path
     from posenet.models import get_preset
+    from posenet.models.weights import save_model_atomic
     from posenet.pretrained.initialise import pretrained_network
     from posenet.pretrained.tfjs import TfjsError
 
@@ -42,14 +42,7 @@ def pretrained(source, preset, out, check_file, force):
         raise click.ClickException(str(err)) from None
     click.echo(f"{spec.name}: MoveNet {spec.pretrained} ({graph.generated_by}), "
                f"{network.count_params():,} parameters")
-    with atomic_path(out) as tmp:
-        staged = tmp + ".keras"  # Keras saves only to names ending in .keras
-        try:
-            network.save(staged)
-            os.replace(staged, tmp)
-        finally:
-            if os.path.exists(staged):
-                os.remove(staged)
+    save_model_atomic(network, out)
     click.echo(f"wrote {out}")
     if check_file:
         from posenet.data.prepared import PreparedDataset

@@ -1,4 +1,4 @@
-"""The whole-frame person finder of the default network (MoveNet's centre head)."""
+"""Finding the single person in a whole frame (``Predictor.detect_single``)."""
 
 import numpy as np
 import pytest
@@ -23,14 +23,13 @@ def offcentre_person(seed=3, size=(1280, 720), at=(1000.0, 420.0), fill=0.45, az
 
 @pytest.mark.parametrize("seed, at", [(3, (1000.0, 420.0)), (5, (260.0, 330.0))])
 def test_finder_lands_on_a_person_placed_off_centre(seed, at):
+    """The default weights and finder (a whole-frame pass, then crops re-centred on the
+    joints) box the person and land the joints near the truth."""
     from posenet.inference import Predictor
-    from posenet.inference.person_finder import has_person_heads
 
     if not DEFAULT_MANIFEST.is_file():
         pytest.skip("no shipped weights yet (weights/manifest.json is absent)")
     predictor = Predictor()
-    if not has_person_heads(predictor.network.output_names):
-        pytest.skip("the default network has no person heads")
     frame, joints = offcentre_person(seed, at=at)
     (result,), (box,) = predictor.detect_single([frame])
     x1, y1, x2, y2 = box
@@ -42,3 +41,14 @@ def test_finder_lands_on_a_person_placed_off_centre(seed, at):
     truth, _ = map_joints(joints, "h36m17", "model17")
     error = np.linalg.norm(result["joints2d"][:, :2] - truth, axis=1)
     assert np.nanmedian(error) < 0.25 * height
+
+
+def test_heads_finder_needs_a_network_with_person_heads(tmp_path):
+    from posenet.inference import Predictor
+    from tests.inference_fixtures import save_networks
+
+    pose, _ = save_networks(tmp_path)
+    with pytest.raises(ValueError, match="person heads"):
+        Predictor(weights=str(pose), finder="heads")
+    with pytest.raises(ValueError, match="finder must be one of"):
+        Predictor(weights=str(pose), finder="hog")

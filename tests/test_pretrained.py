@@ -196,3 +196,34 @@ def test_short_training_from_the_imported_weights_lowers_the_loss(movenet_dir, l
     network.fit(x, y, epochs=8, batch_size=8, verbose=0)
     after = network.evaluate(x, y, verbose=0, return_dict=True)["loss"]
     assert after < 0.8 * before
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--out", "x.h5"], "must end with .keras"),
+    (["--preset", "cpu_3d"], "has no pretrained backbone"),
+    ([], "no movenet-lightning.json"),
+])
+def test_pretrained_command_refuses_bad_input_and_writes_nothing(tmp_path, args, message):
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    out = tmp_path / "out" / "init.keras"
+    out.parent.mkdir()
+    argv = ["pretrained", "--source", str(tmp_path), "--out", str(out), *args]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code != 0 and message in result.output
+    assert list(out.parent.iterdir()) == []
+
+
+def test_pretrained_command_keeps_an_existing_file(tmp_path):
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    out = tmp_path / "init.keras"
+    out.write_text("mine")
+    result = CliRunner().invoke(main, ["pretrained", "--source", str(tmp_path), "--out",
+                                       str(out)])
+    assert result.exit_code != 0 and "--force" in result.output
+    assert out.read_text() == "mine"
