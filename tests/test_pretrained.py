@@ -96,10 +96,10 @@ def test_person_in_heads_reads_the_regressed_keypoints_at_the_centre():
     regress[5, 18, 0::2] = np.linspace(-3, 3, 17)  # dy
     points, score = person_in_heads(center, regress)
     assert score == pytest.approx(0.9)
-    np.testing.assert_allclose(points[:, 0], (18 + 0.5) / 24)
-    np.testing.assert_allclose(points[:, 1], (5 + np.linspace(-3, 3, 17) + 0.5) / 24)
+    np.testing.assert_allclose(points[:, 0], 18 / 24)
+    np.testing.assert_allclose(points[:, 1], (5 + np.linspace(-3, 3, 17)) / 24)
     box = keypoints_box(points * 240, padding=0.0, min_side=1.0)
-    np.testing.assert_allclose(box[[1, 3]], [(5 - 3 + 0.5) * 10, (5 + 3 + 0.5) * 10])
+    np.testing.assert_allclose(box[[1, 3]], [(5 - 3) * 10, (5 + 3) * 10])
 
 
 # ---------------------------------------------------------------- real MoveNet files

@@ -6,7 +6,7 @@ how well it does, from the training runs and the ``posenet evaluate`` reports.
 manifest it writes::
 
     {"default": "mobile",
-     "mobile": {"files": {"pose": "cpu_pose.keras", "actions": {"jhmdb": ..., ...}},
+     "mobile": {"files": {"pose": "mobile_pose.keras", "actions": {"jhmdb": ..., ...}},
              "sha256": {file: hex},
              "details": {file: {"kind", "preset", "layout", "input_size", "pose_dims",
                                 "action_classes", "recipe", "trained_on", "validated_on",

@@ -26,7 +26,7 @@ def has_person_heads(outputs) -> bool:
 
 def person_in_heads(center, regress, prior=True):
     """The person picked in one image's heads -> ((17, 2) x, y of the regressed keypoints
-    normalised to the input, pixel centres at (i + 0.5) / S; the centre's probability).
+    normalised to the input (x S gives px); the centre's probability).
 
     ``center`` (h, w, 1) probabilities, ``regress`` (h, w, 34). With ``prior``, the
     centre map is weighted by MoveNet's preference for the middle of the input.
@@ -36,8 +36,8 @@ def person_in_heads(center, regress, prior=True):
     weighted = prob * centre_weights(rows, cols) if prior else prob
     cy, cx = np.unravel_index(np.argmax(weighted), weighted.shape)
     offsets = np.asarray(regress, np.float64)[cy, cx].reshape(-1, 2)  # (17, (dy, dx))
-    y = (cy + offsets[:, 0] + 0.5) / rows
-    x = (cx + offsets[:, 1] + 0.5) / cols
+    y = (cy + offsets[:, 0]) / rows  # as MoveNet's own decoding (``decode_single``)
+    x = (cx + offsets[:, 1]) / cols
     return np.stack([x, y], axis=-1), float(prob[cy, cx])
 
 

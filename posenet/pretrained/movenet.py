@@ -153,7 +153,8 @@ def _sigmoid(x):
 
 def decode_single(heads: dict, index: int = 0) -> np.ndarray:
     """MoveNet's single-person decoding of one image's heads -> (17, 3): x, y normalised
-    to the input (pixel centres at (i + 0.5) / S), and the keypoint score in [0, 1].
+    to the input (continuous: x S gives px, pixel i covering [i, i + 1)), and the keypoint
+    score in [0, 1].
 
     The centre is the peak of the centre map weighted towards the middle; each keypoint is
     the peak of its heatmap divided by the distance to the keypoint regressed from the
@@ -172,8 +173,7 @@ def decode_single(heads: dict, index: int = 0) -> np.ndarray:
     offset = np.asarray(heads["offset"][index], np.float64).reshape(rows, cols, joints, 2)
     off = offset[ky, kx, np.arange(joints)]
     out = np.empty((joints, 3))
-    # MoveNet reports (ky + dy) / rows; that is a pixel's top-left corner, so + 0.5 px
-    # would be its centre. Its own training convention is corner-based: keep it.
+    # As MoveNet's graph: (k + d) / size, continuous coordinates (no half-pixel shift).
     out[:, 0] = (kx + off[:, 1]) / cols
     out[:, 1] = (ky + off[:, 0]) / rows
     out[:, 2] = heat[ky, kx, np.arange(joints)]
