@@ -30,8 +30,8 @@ def pretrained(source, preset, out, check_file, force):
     if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
         raise click.BadParameter(f"cannot write into {folder}", param_hint="--out")
 
+    from posenet.io import save_model_atomic
     from posenet.models import get_preset
-    from posenet.models.weights import save_model_atomic
     from posenet.pretrained.initialise import pretrained_network
     from posenet.pretrained.tfjs import TfjsError
 

@@ -4,6 +4,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 
 
@@ -44,3 +45,17 @@ def write_json_atomic(path, payload):
     with atomic_path(path) as tmp, open(tmp, "w") as f:
         json.dump(payload, f, indent=2)
         f.write("\n")
+
+
+def save_model_atomic(model, path) -> None:
+    """``model.save`` to ``path`` (.keras) through a temporary file and a rename."""
+    path = os.path.abspath(os.fspath(path))
+    # Keras insists on the .keras suffix, so the temporary file lives in a temporary
+    # folder beside the target (same file system: the rename is atomic).
+    folder = tempfile.mkdtemp(dir=os.path.dirname(path), prefix=".saving-")
+    try:
+        tmp = os.path.join(folder, os.path.basename(path))
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -4,6 +4,10 @@ Pure Python, so data workers can build targets without importing a Keras backend
 """
 
 KINDS = ("pose", "visibility", "action")
+#: Outputs of a mobile network's person heads (not supervised): the centre probability
+#: (B, S/4, S/4, 1) and the 17 COCO keypoints regressed from each position, (dy, dx) in
+#: heatmap px (B, S/4, S/4, 34).
+PERSON_CENTER, PERSON_REGRESS = "person_center", "person_regress"
 
 
 def pose_output(block):

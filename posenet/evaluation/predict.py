@@ -58,6 +58,19 @@ def pose_blocks(outputs: dict, blocks) -> dict[int, np.ndarray]:
     return {k: np.asarray(outputs[f"pose_{k}"], dtype=np.float64) for k in blocks}
 
 
+def crop_batches(dataset, indices, size: int, batch_size: int, margin: float = DEFAULT_MARGIN):
+    """Batches of the samples' crops without augmentation: ``(rows, transforms, x)`` with
+    ``rows`` positions in ``indices``, their crop transforms and the network input
+    (n, S, S, 3) RGB in [0, 1]."""
+    indices = np.asarray(indices, np.int64)
+    boxes = dataset.arrays("bbox", indices)
+    for rows in batched(np.arange(len(indices)), batch_size):
+        transforms = [crop_transform(boxes[i], size, margin=margin) for i in rows]
+        images = read_images(dataset, indices[rows])
+        crops = np.stack([t.apply_image(img) for t, img in zip(transforms, images, strict=True)])
+        yield rows, transforms, to_input(crops)
+
+
 def predict_frames(model, spec: ModelSpec, dataset, indices, blocks, batch_size: int = 16,
                    flip: bool = False, margin: float = DEFAULT_MARGIN) -> dict[int, np.ndarray]:
     """Poses of samples ``indices`` of a PreparedDataset by blocks ``blocks``.
@@ -66,15 +79,9 @@ def predict_frames(model, spec: ModelSpec, dataset, indices, blocks, batch_size:
     dict with ``pose_k`` (B, J, D)); every index must have a usable ``bbox``.  Returns
     ``{k: (n, J, D)}``: x, y in px of the file's source image, z as predicted.
     """
-    indices = np.asarray(indices, np.int64)
     size, joints = spec.input_size, spec.num_joints
-    boxes = dataset.arrays("bbox", indices)
     out: dict[int, list] = {k: [] for k in blocks}
-    for part in batched(np.arange(len(indices)), batch_size):
-        transforms = [crop_transform(boxes[i], size, margin=margin) for i in part]
-        images = read_images(dataset, indices[part])
-        crops = np.stack([t.apply_image(img) for t, img in zip(transforms, images, strict=True)])
-        x = to_input(crops)
+    for part, transforms, x in crop_batches(dataset, indices, size, batch_size, margin):
         if flip:
             x = np.concatenate([x, x[:, :, ::-1]])
         preds = pose_blocks(model.predict_on_batch(x), blocks)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from posenet.models.mobile_pose_network import PERSON_CENTER, PERSON_REGRESS
+from posenet.inference.people import box_from_joints
+from posenet.outputs import PERSON_CENTER, PERSON_REGRESS
 from posenet.pretrained.movenet import centre_weights
 
 #: Padding of the regressed keypoints' extent (total, fraction of width and height): the
@@ -44,10 +45,8 @@ def person_in_heads(center, regress, prior=True):
 def keypoints_box(points, padding=REGRESS_PADDING, min_side=8.0) -> np.ndarray:
     """(4,) box (x1, y1, x2, y2) of the points' extent padded by ``padding``."""
     points = np.asarray(points, np.float64)
-    lo, hi = points.min(0), points.max(0)
-    centre = (lo + hi) / 2
-    half = np.maximum((hi - lo) * (1 + padding), min_side) / 2
-    return np.concatenate([centre - half, centre + half])
+    confident = np.concatenate([points, np.ones((len(points), 1))], axis=1)
+    return box_from_joints(confident, padding=padding, min_side=min_side)
 
 
 def find_people(outputs, transforms, size) -> list[tuple[np.ndarray, float]]:

@@ -36,7 +36,7 @@ from posenet.inference.actions import ActionRunner, ActionWindows, class_names
 from posenet.inference.person_finder import find_people, has_person_heads
 from posenet.inference.sources import InputError, iter_frames, probe
 from posenet.inference.weights import load_weights
-from posenet.outputs import pose_output, visibility_output
+from posenet.outputs import PERSON_CENTER, PERSON_REGRESS, pose_output, visibility_output
 from posenet.skeleton import get_skeleton
 
 SCHEMA = "posenet-predictions/1"
@@ -106,21 +106,23 @@ class Predictor:
         return self._detector
 
     # -- the network ------------------------------------------------------------------
-    def network_outputs(self, crops_bgr) -> dict:
-        """Every output of the network (name -> (N, ...) array) on uint8 BGR crops."""
+    def network_outputs(self, crops_bgr, names=None) -> dict:
+        """The outputs ``names`` (default: all) of the network, name -> (N, ...) array, on
+        uint8 BGR crops."""
         parts: dict[str, list] = {}
         for start in range(0, len(crops_bgr), self.batch_size):
             # Keras traces the predict function with reduce_retracing, so a short last
             # batch does not build a new graph per size.
             out = self.network.predict_on_batch(to_input(crops_bgr[start:start + self.batch_size]))
-            for name, value in out.items():
-                parts.setdefault(name, []).append(np.asarray(value))
+            for name in names or out:
+                parts.setdefault(name, []).append(np.asarray(out[name]))
         return {name: np.concatenate(v) for name, v in parts.items()}
 
     def run_network(self, crops_bgr):
         """(pose (N, J, D), visibility (N, J)) of uint8 BGR crops (N, S, S, 3)."""
-        out = self.network_outputs(crops_bgr)
-        return out[pose_output(self.block)], out[visibility_output(self.block)][..., 0]
+        pose, vis = pose_output(self.block), visibility_output(self.block)
+        out = self.network_outputs(crops_bgr, (pose, vis))
+        return out[pose], out[vis][..., 0]
 
     def estimate(self, frames, boxes, margin=DEFAULT_MARGIN):
         """One pose per (frame, box): dicts with ``joints2d`` (J, 3), ``z``, ``score``,
@@ -156,8 +158,8 @@ class Predictor:
         if self.finder == "heads":
             transforms = [crop_transform(w, self.size, margin=1.0) for w in whole]
             crops = np.stack([t.apply_image(f) for t, f in zip(transforms, frames, strict=True)])
-            boxes = [box for box, _ in find_people(self.network_outputs(crops), transforms,
-                                                   self.size)]
+            heads = self.network_outputs(crops, (PERSON_CENTER, PERSON_REGRESS))
+            boxes = [box for box, _ in find_people(heads, transforms, self.size)]
         else:
             first = self.estimate(frames, whole, margin=1.0)
             boxes = [P.box_from_joints(r["joints2d"]) for r in first]

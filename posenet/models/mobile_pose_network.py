@@ -19,11 +19,7 @@ from keras import layers
 
 from posenet.models.mobilenet import centernet_head, feature_pyramid, mobilenet_v2
 from posenet.models.pose_network import SingleFrameNetwork, regression_head
-from posenet.outputs import pose_output, visibility_output
-
-#: Outputs of the person heads: the centre probability (B, S/4, S/4, 1) and the 17 COCO
-#: keypoints regressed from each position, (dy, dx) in heatmap px (B, S/4, S/4, 34).
-PERSON_CENTER, PERSON_REGRESS = "person_center", "person_regress"
+from posenet.outputs import PERSON_CENTER, PERSON_REGRESS, pose_output, visibility_output
 
 
 @keras.saving.register_keras_serializable(package="posenet")

@@ -38,23 +38,6 @@ def copy_weights_by_name(source, target, strict=True):
 
 
 
-def save_model_atomic(model, path):
-    """Save a Keras model to the ``.keras`` file ``path`` atomically (nothing half-written
-    is left on an error or an interruption)."""
-    import os
-
-    from posenet.io import atomic_path
-
-    with atomic_path(path) as tmp:
-        staged = tmp + ".keras"  # Keras saves only to names ending in .keras
-        try:
-            model.save(staged)
-            os.replace(staged, tmp)
-        finally:
-            if os.path.exists(staged):
-                os.remove(staged)
-
-
 def save_for_inference(source, target):
     """Copy the ``.keras`` model at ``source`` to ``target`` without its training state.
 
@@ -64,5 +47,6 @@ def save_for_inference(source, target):
     import keras
 
     import posenet.models  # noqa: F401  (registers the classes)
+    from posenet.io import save_model_atomic
 
     save_model_atomic(keras.saving.load_model(source, compile=False), target)

@@ -11,9 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from posenet import metrics
-from posenet.data.augment import DEFAULT_MARGIN, crop_transform
-from posenet.data.sources import read_images
-from posenet.evaluation.predict import batched, to_input
+from posenet.data.augment import DEFAULT_MARGIN
+from posenet.evaluation.predict import crop_batches
 from posenet.pretrained.movenet import decode_single
 from posenet.skeleton import get_skeleton, map_joints
 
@@ -24,13 +23,9 @@ LIMBS = ("r_ankle", "r_knee", "r_hip", "l_hip", "l_knee", "l_ankle", "r_wrist", 
 def predict_coco(model, dataset, indices, batch_size=16, margin=DEFAULT_MARGIN):
     """(N, 17, 3) MoveNet keypoints (x, y source-image px, score) on the samples' crops."""
     size = int(model.input_shape[1])
-    boxes = dataset.arrays("bbox", indices)
     out = []
-    for part in batched(np.arange(len(indices)), batch_size):
-        transforms = [crop_transform(boxes[i], size, margin=margin) for i in part]
-        images = read_images(dataset, np.asarray(indices)[part])
-        crops = np.stack([t.apply_image(im) for t, im in zip(transforms, images, strict=True)])
-        heads = {k: np.asarray(v) for k, v in model.predict_on_batch(to_input(crops)).items()}
+    for _, transforms, x in crop_batches(dataset, indices, size, batch_size, margin):
+        heads = {k: np.asarray(v) for k, v in model.predict_on_batch(x).items()}
         for row, t in enumerate(transforms):
             kp = decode_single(heads, row)
             kp[:, :2] = t.invert_points(kp[:, :2] * size)

@@ -112,6 +112,16 @@ def graph_layer_weights(graph: GraphModel) -> dict[str, list[np.ndarray]]:
     return out
 
 
+def set_layer_weights(layer, values) -> None:
+    """``layer.set_weights(values)``; TfjsError when the shapes differ (wrong variant)."""
+    expected = [tuple(w.shape) for w in layer.weights]
+    got = [tuple(v.shape) for v in values]
+    if expected != got:
+        raise TfjsError(f"layer {layer.name}: MoveNet weights {got} do not fit {expected} "
+                        "(wrong variant for this network?)")
+    layer.set_weights(values)
+
+
 def load_weights(model, graph: GraphModel, prefix: str = "") -> int:
     """Set every MoveNet layer of ``model`` (named ``prefix`` + MoveNet layer name) from
     the graph; shapes must match exactly. Returns the number of layers set."""
@@ -122,12 +132,7 @@ def load_weights(model, graph: GraphModel, prefix: str = "") -> int:
         except ValueError:
             raise TfjsError(f"the network has no layer {prefix + name!r} for MoveNet's "
                             f"{name}") from None
-        expected = [tuple(w.shape) for w in layer.weights]
-        got = [tuple(v.shape) for v in values]
-        if expected != got:
-            raise TfjsError(f"layer {prefix + name}: MoveNet weights {got} do not fit {expected}"
-                            " (wrong variant?)")
-        layer.set_weights(values)
+        set_layer_weights(layer, values)
         count += 1
     return count
 

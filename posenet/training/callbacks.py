@@ -13,12 +13,10 @@ import glob
 import json
 import math
 import os
-import shutil
-import tempfile
 
 import keras
 
-from posenet.io import atomic_path, write_json_atomic
+from posenet.io import atomic_path, save_model_atomic, write_json_atomic
 
 
 class TrainingDiverged(RuntimeError):
@@ -61,20 +59,6 @@ class NaNGuard(keras.callbacks.Callback):
             self.message = (f"loss became NaN at epoch {self._epoch + 1} batch {batch + 1}; "
                             "lower the learning rate (--set lr=...)")
             self.model.stop_training = True
-
-
-def save_model_atomic(model, path) -> None:
-    """``model.save`` to ``path`` (.keras) through a temporary file and a rename."""
-    path = os.path.abspath(os.fspath(path))
-    # Keras insists on the .keras suffix, so the temporary file lives in a temporary
-    # folder beside the target (same file system: the rename is atomic).
-    folder = tempfile.mkdtemp(dir=os.path.dirname(path), prefix=".saving-")
-    try:
-        tmp = os.path.join(folder, os.path.basename(path))
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 class Checkpoints(keras.callbacks.Callback):

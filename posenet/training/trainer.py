@@ -8,6 +8,7 @@ import importlib.util
 
 import keras
 
+from posenet.io import save_model_atomic
 from posenet.training import callbacks as cb
 from posenet.training import run_dir as rd
 from posenet.training.data import check_file, recipe_files, training_loader, validation_loader
@@ -136,7 +137,7 @@ def train(recipe, run_dir, data_dir="datasets", *, resume=False, verbose=1,
                             callbacks=[*own, *callbacks])
     if guard.message:
         raise cb.TrainingDiverged(guard.message)
-    cb.save_model_atomic(model, paths["model"])
+    save_model_atomic(model, paths["model"])
     best = next(c.best for c in own if isinstance(c, cb.Checkpoints))
     return TrainResult(history=dict(history.history), best=best, paths=paths)
 
