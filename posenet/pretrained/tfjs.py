@@ -64,7 +64,7 @@ def read_graph_model(json_path, bin_paths=None) -> GraphModel:
         raise TfjsError(f"cannot read {json_path}: {err.strerror}") from None
     except json.JSONDecodeError as err:
         raise TfjsError(f"{json_path} is not JSON ({err})") from None
-    if not isinstance(model, dict) or "weightsManifest" not in model or "modelTopology" not in model:
+    if not isinstance(model, dict) or not {"weightsManifest", "modelTopology"} <= model.keys():
         raise TfjsError(f"{json_path} is not a TF.js graph model (no weightsManifest or "
                         "modelTopology)")
     folder = os.path.dirname(json_path)
