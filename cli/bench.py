@@ -25,11 +25,17 @@ import click
               "against the model alone (for --preset, default cpu_3d, or --weights).")
 @click.option("--frames", "num_frames", type=click.IntRange(1), default=256, show_default=True,
               help="With --infer: frames of the rendered clip.")
+@click.option("--multi-person", is_flag=True,
+              help="With --infer: 4 people walking, detected and tracked as `posenet infer "
+                   "--multi-person` does (the model-only rate is per 4 crops).")
+@click.option("--jitter", "jitter", is_flag=True,
+              help="Instead: joint jitter of a rendered still person in `posenet infer`, "
+                   "without and with smoothing (--frames, default 256; --weights).")
 @click.option("--weights", default=None,
               help="With --infer: measure these weights (a .keras or bundle file, or "
               "'default' for the shipped ones) instead of a preset's.")
 def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_path, infer,
-          num_frames, weights):
+          num_frames, multi_person, jitter, weights):
     """Parameters, GFLOPs per frame and frames/s of each preset, at every block.
 
     With --loader, the frames/s of one data-loader worker against the training frames/s of
@@ -47,9 +53,14 @@ def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_pa
             f"unknown preset {unknown[0]!r}; known presets: {', '.join(sorted(PRESETS))}",
             param_hint="--preset",
         )
+    if jitter:
+        _bench_jitter(weights, num_frames, json_path)
+        return
+    if multi_person and not infer:
+        raise click.UsageError("--multi-person goes with --infer")
     if infer:
         _bench_infer(presets or ("cpu_3d",), weights, batch_size or 16, repeats, num_frames,
-                     json_path)
+                     json_path, multi_person)
         return
     batch_size = batch_size or 8
     if loader_path:
@@ -67,6 +78,27 @@ def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_pa
     if json_path:
         payload = {"rows": [vars(r) for r in rows]}
         write_json_atomic(json_path, payload)
+        click.echo(f"\nwrote {json_path}")
+
+
+def _bench_jitter(weights, num_frames, json_path):
+    from posenet.inference.bench import still_person_jitter
+    from posenet.inference.weights import WeightsError
+    from posenet.io import write_json_atomic
+
+    try:
+        row = still_person_jitter(None if weights in (None, "default") else weights,
+                                  num_frames=num_frames)
+    except (OSError, ValueError, WeightsError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"still person, {row['frames']} frames at {row['fps']:g} frames/s, pixel "
+               f"noise {row['noise']:g} grey levels; mean frame-to-frame joint motion:")
+    for name in ("raw", "smoothed"):
+        three = row[name].get("3d")
+        click.echo(f"  {name:9s} 2D {row[name]['2d']:.3f} px"
+                   + ("" if three is None else f", 3D {three:.2f} mm"))
+    if json_path:
+        write_json_atomic(json_path, {"jitter": row})
         click.echo(f"\nwrote {json_path}")
 
 
@@ -89,7 +121,8 @@ def _bench_loader(path, presets, batch_size, repeats, input_size, json_path):
         click.echo(f"\nwrote {json_path}")
 
 
-def _bench_infer(presets, weights, batch_size, repeats, num_frames, json_path):
+def _bench_infer(presets, weights, batch_size, repeats, num_frames, json_path,
+                 multi_person=False):
     import os
 
     from posenet.inference.bench import bench_infer
@@ -99,23 +132,27 @@ def _bench_infer(presets, weights, batch_size, repeats, num_frames, json_path):
 
     if weights not in (None, "default") and not os.path.isfile(weights):
         raise click.BadParameter(f"{weights}: no such file", param_hint="--weights")
+    extra = " detector-only frames/s | people found / 4 |" if multi_person else ""
     click.echo("| weights | frames | end-to-end frames/s | model-only frames/s | ratio | "
-               "decode-only frames/s | decode-bound ratio |")
-    click.echo("|" + "---|" * 7)
+               "decode-only frames/s | decode-bound ratio | matmul GFLOP/s |" + extra)
+    click.echo("|" + "---|" * (10 if multi_person else 8))
     rows = []
     for name in [weights] if weights else presets:
         # "default": the shipped bundle (pose and action networks), as `posenet infer` runs.
         model = (None if name == "default" else name) if weights else build_model(name)
         try:
             row = bench_infer(model, num_frames=num_frames, batch_size=batch_size,
-                              repeats=repeats)
+                              repeats=repeats, multi_person=multi_person)
         except (OSError, ValueError, RuntimeError, WeightsError) as error:
             raise click.ClickException(str(error)) from None
         row["weights"] = str(name)
         rows.append(row)
         click.echo(f"| {name} | {row['frames']} ({row['width']}x{row['height']}) | "
                    f"{row['end_to_end']:.1f} | {row['model_only']:.1f} | {row['ratio']:.2f} | "
-                   f"{row['decode_only']:.1f} | {row['decode_bound']:.2f} |")
+                   f"{row['decode_only']:.1f} | {row['decode_bound']:.2f} | "
+                   f"{row['matmul_gflops']:.0f} |"
+                   + (f" {row['detector_only']:.1f} | {row['people_found']:.2f} |"
+                      if multi_person else ""))
     if json_path:
         write_json_atomic(json_path, {"infer_rows": rows})
         click.echo(f"\nwrote {json_path}")

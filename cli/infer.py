@@ -69,7 +69,7 @@ def process(predictor, path, out_base, fmt, save_video):
     info = probe(path)
     writer = draw = None
     if save_video:
-        from posenet.inference.video_out import OverlayWriter
+        from posenet.video_writer import OverlayWriter
         from posenet.visualize.overlay import draw_people
 
         draw = draw_people
@@ -121,15 +121,21 @@ def process(predictor, path, out_base, fmt, save_video):
 @click.option("--save-video", is_flag=True,
               help="Also write <stem>_overlay.mp4 with the people drawn on every frame.")
 @click.option("--multi-person", is_flag=True,
-              help="Detect (HOG, every 5 frames) and track several people.")
+              help="Detect people (MoveNet MultiPose, weights/person_detector.keras) every "
+                   "--detect-every frames and track them.")
+@click.option("--detect-every", type=click.IntRange(1), default=4, show_default=True,
+              help="Frames between detector runs (--multi-person); people are followed by "
+                   "their joints in between.")
+@click.option("--no-smoothing", is_flag=True,
+              help="Report the joints as estimated, without the One Euro filter on videos.")
 @click.option("--block", type=click.IntRange(1), default=None,
               help="Pose block to use (the network is cut after it; default: last).")
 @click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True,
               help="Person crops per network call.")
 @click.option("--device", type=click.Choice(("cpu", "gpu")), default=None,
               help="cpu hides the GPUs; gpu fails when none is visible (default: any).")
-def infer(inputs, weights, out_dir, fmt, save_video, multi_person, block, batch_size,
-          device):
+def infer(inputs, weights, out_dir, fmt, save_video, multi_person, detect_every, no_smoothing,
+          block, batch_size, device):
     """Estimate 2D/3D poses (and actions) of people in videos, images or folders.
 
     INPUTS are video files, images, or folders of them (not recursive, sorted by name).
@@ -150,8 +156,9 @@ def infer(inputs, weights, out_dir, fmt, save_video, multi_person, block, batch_
     from posenet.inference.weights import WeightsError
 
     try:
+        options = {"smoothing": None} if no_smoothing else {}
         predictor = Predictor(weights, block=block, multi_person=multi_person,
-                              batch_size=batch_size)
+                              batch_size=batch_size, detect_every=detect_every, **options)
     except (WeightsError, ValueError, RuntimeError) as error:
         raise click.ClickException(str(error)) from None
     for path, stem in zip(todo, output_stems(todo), strict=True):

@@ -18,10 +18,14 @@ import click
 @click.option("--check", "check_file", type=click.Path(exists=True, dir_okay=False),
               default=None, help="A prepared LSPet/LSP file: print the imported MoveNet's own "
                                  "PCK@0.2 on its 12 limb joints (the conversion's check).")
+@click.option("--detector", is_flag=True,
+              help="Write MoveNet MultiPose as it is, the person detector of multi-person "
+                   "inference (weights/person_detector.keras), instead of a preset.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out.")
-def pretrained(source, preset, out, check_file, force):
+def pretrained(source, preset, out, check_file, detector, force):
     """Build PRESET initialised from MoveNet (extractor, pyramid, person heads, and the
-    method's heatmap heads from MoveNet's keypoint heatmaps) and save it to --out."""
+    method's heatmap heads from MoveNet's keypoint heatmaps) and save it to --out; with
+    --detector, convert MoveNet MultiPose (the person detector) instead."""
     if not out.endswith(".keras"):
         raise click.BadParameter("must end with .keras", param_hint="--out")
     if os.path.exists(out) and not force:
@@ -35,13 +39,22 @@ def pretrained(source, preset, out, check_file, force):
     from posenet.pretrained.initialise import pretrained_network
     from posenet.pretrained.tfjs import TfjsError
 
+    if detector and check_file:
+        raise click.UsageError("--check scores the single-person networks, not --detector")
     try:
-        spec = get_preset(preset)
-        network, graph = pretrained_network(spec, source)
+        if detector:
+            from posenet.pretrained.movenet import import_movenet
+
+            network, graph = import_movenet(source, "multipose")
+            spec = None
+        else:
+            spec = get_preset(preset)
+            network, graph = pretrained_network(spec, source)
     except (ValueError, TfjsError) as err:
         raise click.ClickException(str(err)) from None
-    click.echo(f"{spec.name}: MoveNet {spec.pretrained} ({graph.generated_by}), "
-               f"{network.count_params():,} parameters")
+    name = "person detector: MoveNet multipose" if detector else \
+        f"{spec.name}: MoveNet {spec.pretrained}"
+    click.echo(f"{name} ({graph.generated_by}), {network.count_params():,} parameters")
     save_model_atomic(network, out)
     click.echo(f"wrote {out}")
     if check_file:

@@ -1,8 +1,12 @@
-"""``posenet render``: a short video of a built-in motion, drawn by the project's renderer."""
+"""``posenet render``: a short video of built-in motions, drawn by the project's renderer."""
 
 import click
 
-from posenet.render.motion import MOTION_KINDS
+from posenet.render.motion import BUILTIN_KINDS
+
+#: The ready-made scenes of ``posenet.render.crowd.SCENES`` (named here so the command
+#: does not import the renderer until it runs).
+CROWD_SCENES = ("crossing", "exit")
 
 
 def _size(ctx, param, value):
@@ -17,28 +21,41 @@ def _size(ctx, param, value):
 
 @click.command()
 @click.argument("out", type=click.Path(dir_okay=False))
-@click.option("--motion", type=click.Choice(MOTION_KINDS), default="walk", show_default=True,
-              help="Built-in motion.")
+@click.option("--motion", type=click.Choice(BUILTIN_KINDS), default=None,
+              help="Built-in motion of the one person (default: walk).")
+@click.option("--crowd", type=click.Choice(CROWD_SCENES), default=None,
+              help="A scene of several people instead: 'crossing' (two walkers crossing "
+                   "mid-frame, the near one in front) or 'exit' (three people, one "
+                   "standing still, one walking out of the frame).")
 @click.option("--frames", "num_frames", type=click.IntRange(1), default=96, show_default=True)
 @click.option("--size", default="1280x720", show_default=True, callback=_size,
               help="Video size WIDTHxHEIGHT, px.")
 @click.option("--fps", type=click.FloatRange(min=1.0), default=25.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of the person, background, light and viewpoint.")
-def render(out, motion, num_frames, size, fps, seed):
-    """Render a person doing a built-in motion to OUT (its extension is replaced by .mp4,
-    or .avi where OpenCV has no mp4 codec). Needs no data: for demos and tests."""
+              help="Seed of the people, background, light and viewpoint.")
+def render(out, motion, crowd, num_frames, size, fps, seed):
+    """Render a person doing a built-in motion (or a scene of several, --crowd) to OUT (its
+    extension is replaced by .mp4, or .avi where OpenCV has no mp4 codec). Needs no data:
+    for demos and tests."""
     import os
 
-    from posenet.render.video import write_motion_video
-
+    if motion is not None and crowd is not None:
+        raise click.UsageError("--motion and --crowd exclude each other")
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
         raise click.BadParameter(f"folder {folder} does not exist", param_hint="OUT")
+    base = os.path.splitext(out)[0]
     try:
-        result = write_motion_video(os.path.splitext(out)[0], motion, num_frames, size, fps,
-                                    seed)
+        if crowd is None:
+            from posenet.render.video import write_motion_video
+
+            motion = motion or "walk"
+            result = write_motion_video(base, motion, num_frames, size, fps, seed)
+        else:
+            from posenet.render.crowd import SCENES, write_crowd_video
+
+            result = write_crowd_video(base, SCENES[crowd], num_frames, size, fps, seed)
     except OSError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"wrote {result['path']} ({num_frames} frames, {size[0]}x{size[1]}, "
-               f"{fps:g} frames/s, {motion})")
+               f"{fps:g} frames/s, {motion or crowd})")

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from posenet.inference.actions import ActionRunner, ActionWindows, normalise_window
+from posenet.inference.actions import (
+    DEFAULT_UNCERTAIN_BELOW,
+    UNCERTAIN,
+    ActionRunner,
+    ActionWindows,
+    normalise_window,
+    track_actions,
+)
 
 T, J = 8, 17
 
@@ -14,6 +21,7 @@ class Counting:
     def __init__(self, model):
         self.model, self.calls = model, []
         self.pose_dims, self.actions = model.pose_dims, model.actions
+        self.uncertain_below = model.uncertain_below
 
     def predict_on_batch(self, inputs):
         self.calls.append(len(inputs["poses"]))
@@ -83,3 +91,58 @@ def test_window_normalisation_matches_training_layout():
     assert vis[:, 1, 0].max() == 0 and poses[:, 1].max() == 0
     np.testing.assert_allclose(poses[0, 0], [1.0, 0.0, 0.5])
     np.testing.assert_allclose(poses[0, 2], [0.0, 1.0, 0.5])
+
+
+def test_track_probabilities_are_the_mean_of_its_windows(network):
+    results, _ = run_tracks(network, [21, 5, 12], max_pending=64)
+    for r in results:
+        windows = np.array([w["probabilities"] for w in r["windows"]])
+        np.testing.assert_allclose(r["probabilities"], windows.mean(0), atol=2e-6)
+        assert r["best"] == f"c{int(np.argmax(windows.mean(0)))}"
+        assert r["confidence"] == pytest.approx(windows.mean(0).max(), abs=2e-6)
+        # A network saved without a calibrated threshold gets the default.
+        assert r["threshold"] == DEFAULT_UNCERTAIN_BELOW
+        assert r["label"] == (r["best"] if r["confidence"] >= r["threshold"] else UNCERTAIN)
+
+
+def test_uncertain_below_the_threshold_and_the_class_above():
+    classes = ["run", "jump", "sit"]
+    # Two sure windows that disagree: a product would say "run" at 0.9 / (0.9 + 0.1);
+    # the mean says run 0.5, jump 0.45.
+    windows = [{"probabilities": [0.9, 0.1, 0.0]}, {"probabilities": [0.1, 0.8, 0.1]}]
+    unsure = track_actions(windows, classes, threshold=0.6)
+    assert unsure["label"] == UNCERTAIN and unsure["best"] == "run"
+    np.testing.assert_allclose(unsure["probabilities"], [0.5, 0.45, 0.05])
+    assert unsure["confidence"] == pytest.approx(0.5)
+    sure = track_actions(windows, classes, threshold=0.5)
+    assert sure["label"] == "run" and sure["best"] == "run"
+    assert track_actions(windows[:1], classes, threshold=0.6)["label"] == "run"
+
+
+def test_thresholds_travel_with_the_network(network, tmp_path):
+    import keras
+
+    from posenet.models import ActionNetwork
+
+    calibrated = ActionNetwork({"penn_action": 15}, num_frames=T, num_joints=J, pose_dims=3,
+                               num_blocks=1, pose_width=0.25,
+                               uncertain_below={"penn_action": 0.37})
+    calibrated.save(tmp_path / "calibrated.keras")
+    loaded = keras.saving.load_model(tmp_path / "calibrated.keras", compile=False)
+    assert loaded.uncertain_below == {"penn_action": 0.37}
+    runner = ActionRunner({"penn_action": loaded}, pose_dims=3)
+    assert runner.threshold("penn_action") == pytest.approx(0.37)
+    # A network saved before thresholds existed: its config has no key; the default.
+    config = network.get_config()
+    config.pop("uncertain_below")
+    old = ActionNetwork.from_config(config)
+    assert old.uncertain_below == {}
+    assert ActionRunner({"penn_action": old}, 3).threshold("penn_action") == \
+        DEFAULT_UNCERTAIN_BELOW
+    track = ActionWindows(ActionRunner({"penn_action": loaded}, pose_dims=3), T)
+    for frame in frames(T, 0):
+        track.add(*frame)
+    track.runner.flush()
+    result = track.result({"penn_action": [f"c{i}" for i in range(15)]})["penn_action"]
+    assert result["threshold"] == pytest.approx(0.37)
+    assert result["label"] == (UNCERTAIN if result["confidence"] < 0.37 else result["best"])

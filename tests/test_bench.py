@@ -1,5 +1,6 @@
 """The benchmark's own measurements (no timing assertions: only what they report)."""
 
+import numpy as np
 import pytest
 
 from posenet.bench import BenchRow, format_row, format_table, matmul_gflops
@@ -63,6 +64,7 @@ def test_infer_benchmark_reports_both_rates_of_one_run():
     assert 0 < row["decode_bound"] < 1
     assert row["decode_bound"] == pytest.approx(
         row["decode_only"] / (row["decode_only"] + row["model_only"]))
+    assert np.isfinite(row["matmul_gflops"]) and row["matmul_gflops"] > 0
 
 
 def test_infer_benchmark_rejects_missing_weights(tmp_path):

@@ -137,10 +137,11 @@ def test_device_gpu_without_gpu(files, tmp_path):
     assert result.exit_code != 0 and "no GPU is visible" in result.output
 
 
-def test_multi_person_without_hog(files, tmp_path):
-    if hasattr(cv2, "HOGDescriptor"):
-        pytest.skip("this OpenCV has the HOG detector")
+def test_multi_person_without_detector_weights(files, tmp_path, monkeypatch):
+    from posenet.inference import detector
+
+    monkeypatch.setattr(detector, "DEFAULT_DETECTOR", tmp_path / "missing.keras")
     result = run(files["video"], "--weights", files["pose"], "--out", tmp_path,
                  "--multi-person")
-    assert result.exit_code != 0 and "HOG people detector" in result.output
+    assert result.exit_code != 0 and "person detector" in result.output
     assert np.all([p.suffix != ".json" for p in tmp_path.iterdir()])

@@ -271,3 +271,58 @@ def test_pose_sequences_drop_and_flip(files):
     np.testing.assert_allclose(xf["poses"][:, :, left, 0][ok], 1 - x0["poses"][:, :, right, 0][ok],
                                atol=1e-6)
     np.testing.assert_allclose(xf["poses"][:, :, left, 1][ok], x0["poses"][:, :, right, 1][ok])
+
+
+def _noise(sigma, miss_rate=0.0, miss_sigma=0.0, hidden_rate=0.0):
+    from posenet.data.pose_noise import PoseNoise
+
+    def per_joint(v):
+        return tuple(np.broadcast_to(np.asarray(v, float), (J,)))
+
+    return PoseNoise(M17.joints, per_joint(sigma), per_joint(miss_rate),
+                     per_joint(miss_sigma), per_joint(hidden_rate))
+
+
+def test_per_joint_noise_has_the_requested_std(files):
+    # Joint j gets std 0.005 (j + 1): the offsets between the same seeded clips with and
+    # without the noise model must show those stds, joint by joint.
+    names = dict(model=["action_toyb_1"], num_frames=4, num_joints=17, pose_dims=2, flip=0.0)
+    sigma = 0.005 * (np.arange(J) + 1)
+    plain = _sequence_loader(files, batch_size=512, **names)
+    noisy = _sequence_loader(files, batch_size=512, noise_model=_noise(sigma), **names)
+    (x0, _), (xn, _) = plain[0], noisy[0]
+    np.testing.assert_array_equal(x0["visibility"], xn["visibility"])
+    kept = x0["visibility"][..., 0] > 0
+    diff = xn["poses"] - x0["poses"]
+    for j in range(J):
+        d = diff[:, :, j][kept[:, :, j]]
+        assert len(d) > 500
+        assert abs(d.std() / sigma[j] - 1) < 0.1, (j, d.std(), sigma[j])
+        assert abs(d.mean()) < 4 * sigma[j] / np.sqrt(d.size)
+    # The isotropic ``noise`` option still works, alone and on top of the model.
+    both = _sequence_loader(files, batch_size=512, noise=0.02, **names)
+    assert abs((both[0][0]["poses"] - x0["poses"])[kept].std() - 0.02) < 0.002
+
+
+def test_noise_model_misses_hidden_joints_and_correlation(files):
+    names = dict(model=["action_toyb_1"], num_frames=8, num_joints=17, pose_dims=2, flip=0.0)
+    plain = _sequence_loader(files, batch_size=512, **names)[0][0]
+    missing = _sequence_loader(files, batch_size=512, noise_model=_noise(
+        0.001, miss_rate=0.2, miss_sigma=0.3, hidden_rate=0.25), **names)[0][0]
+    kept = plain["visibility"][..., 0] > 0
+    hidden = kept & (missing["visibility"][..., 0] == 0)
+    assert abs(hidden.sum() / kept.sum() - 0.25) < 0.02
+    assert not missing["poses"][hidden].any()
+    shown = kept & ~hidden
+    far = np.abs(missing["poses"] - plain["poses"]).max(-1)[shown] > 0.01
+    assert abs(far.mean() - 0.2) < 0.02  # a miss (std 0.3) lands within 0.01 ~0.1% of the time
+    rho = 0.8
+    correlated = _sequence_loader(files, batch_size=512, noise_model=_noise(0.01),
+                                  noise_correlation=rho, **names)[0][0]
+    d = correlated["poses"] - plain["poses"]
+    both = kept[:, 1:] & kept[:, :-1]
+    a, b = d[:, 1:][both].ravel(), d[:, :-1][both].ravel()
+    assert abs(np.corrcoef(a, b)[0, 1] - rho) < 0.05
+    assert abs(d[kept].std() - 0.01) < 0.001  # the same std per frame
+    with pytest.raises(ValueError, match="noise_correlation"):
+        _sequence_loader(files, noise_model=_noise(0.01), noise_correlation=1.0, **names)

@@ -10,6 +10,9 @@ from posenet.skeleton import get_skeleton
 
 _MODEL17 = get_skeleton("model17")
 _PELVIS = 0
+#: Keeps the noise model's generator apart from the batch's (same seed, epoch, index):
+#: clips, flips and drops are then the same with and without it.
+_NOISE_STREAM = 104_729
 
 
 def window(frames, num_frames: int, stride: int, rng: np.random.Generator) -> np.ndarray:
@@ -64,6 +67,49 @@ def normalised_sequence(dataset, clip, pose_dims):
     return coords, valid, visible
 
 
+def _correlated(shape, rho, rng) -> np.ndarray:
+    """Unit Gaussians of ``shape`` (T, ...), AR(1) over the first axis with ``rho``."""
+    e = rng.normal(0.0, 1.0, shape)
+    if rho > 0:
+        scale = np.sqrt(1.0 - rho ** 2)
+        for t in range(1, len(e)):
+            e[t] = rho * e[t - 1] + scale * e[t]
+    return e
+
+
+def pose_error(noise_model, shape, rng, noise_scale=1.0, miss_scale=1.0, hide_scale=1.0,
+               rho=0.0):
+    """A pose network's simulated error on a (T, J) clip of ``noise_model`` (a
+    :class:`posenet.data.pose_noise.PoseNoise`): ``(offsets (T, J, 2), hidden (T, J))``
+    in normalised units, as :class:`PoseSequenceLoader` adds them (see its docstring)."""
+    num = shape[1]
+    sigma = noise_model.array("sigma", num) * noise_scale
+    miss_sigma = noise_model.array("miss_sigma", num) * noise_scale
+    miss_rate = np.clip(noise_model.array("miss_rate", num) * miss_scale, 0, 1)
+    hidden_rate = np.clip(noise_model.array("hidden_rate", num) * hide_scale, 0, 1)
+    small = _correlated((*shape, 2), rho, rng) * sigma[:, None]
+    large = _correlated((*shape, 2), rho, rng) * miss_sigma[:, None]
+    missed = rng.random(shape) < miss_rate
+    hidden = rng.random(shape) < hidden_rate
+    return np.where(missed[..., None], large, small), hidden
+
+
+class _InMemory:
+    """The per-sample fields ``normalised_sequence`` reads of a prepared file, read once:
+    pose sequence files are small (tens of bytes a sample), and an HDF5 read per field
+    per clip costs far more than the network's step."""
+
+    FIELDS = ("joints2d", "valid2d", "bbox", "action", "joints3d", "valid3d")
+
+    def __init__(self, dataset):
+        self.path = dataset.path
+        self._arrays = {name: dataset.arrays(name) for name in self.FIELDS
+                        if name in dataset.names}
+
+    def arrays(self, name, indices=None):
+        return self._arrays[name] if indices is None else self._arrays[name][indices]
+
+
 class PoseSequenceLoader(MixedLoader):
     """Batches of ground-truth pose sequences: inputs ``{"poses": (B, T, J, D),
     "visibility": (B, T, J, 1)}`` and one-hot action targets per dataset output.
@@ -77,6 +123,16 @@ class PoseSequenceLoader(MixedLoader):
     apart from a random start (short sequences repeat their last frame).  Joints that are
     not annotated get visibility 0 and coordinates 0 too.
 
+    A pose network's error (``noise_model``: a :class:`posenet.data.pose_noise.PoseNoise`,
+    its dict or JSON path, or ``"default"`` for the shipped ``weights/pose_noise.json``)
+    adds, after the flip and on top of ``noise``, per joint ``j`` and frame: with
+    probability ``miss_rate[j] * miss_scale`` a gross miss, Gaussian of ``miss_sigma[j] *
+    noise_scale`` per coordinate, otherwise Gaussian of ``sigma[j] * noise_scale``; and,
+    with probability ``hidden_rate[j] * hide_scale``, the joint is hidden (as a drop).
+    With ``noise_correlation`` = rho in [0, 1) both Gaussians are AR(1) over the frames
+    (``n_t = rho n_{t-1} + sqrt(1 - rho^2) e_t``: same std per frame, correlation rho^k
+    k frames apart), as a network's errors persist over neighbouring frames.
+
     Args:
         sources: :class:`Source` s (their ``augment`` is ignored; ``action_dataset`` names
             the outputs their labels train).
@@ -88,7 +144,8 @@ class PoseSequenceLoader(MixedLoader):
 
     def __init__(self, sources, outputs, batch_size=32, steps=1000, num_frames=None,
                  num_joints=None, pose_dims=None, num_classes=None, stride=1, noise=0.0,
-                 drop=0.0, flip=0.5, seed=0, **kwargs):
+                 drop=0.0, flip=0.5, seed=0, noise_model=None, noise_scale=1.0,
+                 miss_scale=1.0, hide_scale=1.0, noise_correlation=0.0, **kwargs):
         spec = output_spec(outputs, pose_dims, num_joints, num_classes)
         poses = spec.input_shapes.get("poses")
         num_frames = poses[0] if num_frames is None and poses else num_frames
@@ -103,6 +160,18 @@ class PoseSequenceLoader(MixedLoader):
         self.spec = spec
         self.num_frames, self.num_joints, self.pose_dims = num_frames, num_joints, pose_dims
         self.stride, self.noise, self.drop, self.flip = int(stride), noise, drop, flip
+        if not (noise_scale >= 0 and miss_scale >= 0 and hide_scale >= 0
+                and 0 <= noise_correlation < 1):
+            raise ValueError("need noise_scale, miss_scale, hide_scale >= 0 and "
+                             "noise_correlation in [0, 1)")
+        self.noise_model = None
+        if noise_model is not None:
+            from posenet.data.pose_noise import load_noise_model
+
+            self.noise_model = load_noise_model(None if noise_model == "default"
+                                                else noise_model)
+        self.noise_scale, self.miss_scale = float(noise_scale), float(miss_scale)
+        self.hide_scale, self.rho = float(hide_scale), float(noise_correlation)
         super().__init__(sources, batch_size, steps, seed, **kwargs)
         self.num_classes = self.class_counts(spec)
 
@@ -110,9 +179,16 @@ class PoseSequenceLoader(MixedLoader):
         valid = ds.arrays("valid2d").any(axis=1)
         return [frames for frames in ds.sequences().values() if valid[frames].any()]
 
-    def _clip(self, k, frames, rng):
-        """(poses (T, J, D), visibility (T, J, 1), label) of one random clip."""
-        ds = self.datasets[k]
+    def _memory(self, k):
+        cache = self.__dict__.setdefault("_in_memory", {})
+        if k not in cache:
+            cache[k] = _InMemory(self.datasets[k])
+        return cache[k]
+
+    def _clip(self, k, frames, rng, noise_rng=None):
+        """(poses (T, J, D), visibility (T, J, 1), label) of one random clip (``noise_rng``
+        draws the noise model's error)."""
+        ds = self._memory(k)
         clip = window(frames, self.num_frames, self.stride, rng)
         coords, valid, visible = normalised_sequence(ds, clip, self.pose_dims)
         # Every draw is made whatever the settings, so a loader differing only in, e.g.,
@@ -125,6 +201,12 @@ class PoseSequenceLoader(MixedLoader):
             coords, valid, visible = coords[:, perm], valid[:, perm], visible[:, perm]
             coords[..., 0] = 1.0 - coords[..., 0]
         coords[..., :2] += noise
+        if self.noise_model is not None:
+            joint_noise, hidden = pose_error(
+                self.noise_model, valid.shape, noise_rng, self.noise_scale, self.miss_scale,
+                self.hide_scale, self.rho)
+            coords[..., :2] += joint_noise
+            dropped = dropped | hidden
         keep = valid & ~dropped
         coords = np.where(keep[..., None], coords, 0.0)
         visible = visible & ~dropped
@@ -135,9 +217,10 @@ class PoseSequenceLoader(MixedLoader):
 
     def __getitem__(self, index):
         rng = self.batch_rng(index)
+        noise_rng = np.random.default_rng((self.seed, self.epoch, int(index), _NOISE_STREAM))
         poses, vis, labels, source_ids = [], [], [], []
         for k, frames in self.plan(index):
-            p, v, label = self._clip(k, frames, rng)
+            p, v, label = self._clip(k, frames, rng, noise_rng)
             poses.append(p)
             vis.append(v)
             labels.append(label)

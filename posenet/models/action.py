@@ -109,11 +109,16 @@ class ActionNetwork(keras.Model):
     outputs ``action_<dataset>_<k>`` (B, C) for every dataset of ``actions`` (a dict
     ``{dataset: number of classes}``) and block ``k``. ``bn_momentum`` is the momentum of
     every batch normalisation's moving statistics.
+
+    ``uncertain_below`` (``{dataset: threshold}``, saved with the network) is the
+    calibrated confidence under which inference labels a track of that dataset
+    "uncertain" (see ``posenet.evaluation.action_calibration``); empty for a network
+    that was never calibrated.
     """
 
     def __init__(
         self, actions, num_frames=16, num_joints=16, pose_dims=2, num_blocks=4,
-        pose_width=1.0, bn_momentum=0.9, **kwargs,
+        pose_width=1.0, bn_momentum=0.9, uncertain_below=None, **kwargs,
     ):
         poses = keras.Input((num_frames, num_joints, pose_dims), name="poses")
         visibility = keras.Input((num_frames, num_joints, 1), name="visibility")
@@ -139,6 +144,7 @@ class ActionNetwork(keras.Model):
         self.pose_dims = pose_dims
         self.num_blocks = num_blocks
         self.pose_width = pose_width
+        self.uncertain_below = {str(k): float(v) for k, v in (uncertain_below or {}).items()}
 
     def get_config(self):
         return {
@@ -151,6 +157,7 @@ class ActionNetwork(keras.Model):
             "num_blocks": self.num_blocks,
             "pose_width": self.pose_width,
             "bn_momentum": self.bn_momentum,
+            "uncertain_below": dict(self.uncertain_below),
         }
 
     @classmethod

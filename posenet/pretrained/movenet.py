@@ -25,6 +25,9 @@ COCO_KEYPOINTS = ("nose", "l_eye", "r_eye", "l_ear", "r_ear", "l_shoulder", "r_s
                   "r_knee", "l_ankle", "r_ankle")
 HEADS = {"heatmap": ("kpt_heatmap_0", 17), "center": ("center_0", 1),
          "regress": ("kpt_regress_0", 34), "offset": ("kpt_offset_0", 34)}
+#: MultiPose's extra heads: the person box's (height, width) and its centre's sub-pixel
+#: (dy, dx), both in heatmap px at the centre's peak (CenterNet's box heads).
+BOX_HEADS = {"box_scale": ("box_scale_0", 2), "box_offset": ("box_offset_0", 2)}
 _EXTRACTOR = "center_net_mobile_net_v2fpn_feature_extractor/model_1/"
 _FPN = {"conv2d": "fpn_top", "conv2d_1": "fpn_lateral16", "conv2d_2": "fpn_lateral8",
         "conv2d_3": "fpn_lateral4", "separable_conv2d": "fpn_merge16",
@@ -33,14 +36,22 @@ _FPN = {"conv2d": "fpn_top", "conv2d_1": "fpn_lateral16", "conv2d_2": "fpn_later
 
 @dataclass(frozen=True)
 class Variant:
-    """A MoveNet single-pose network: input side [px] and MobileNetV2 depth multiplier."""
+    """A MoveNet network: input side [px] (None: any multiple of 32, MultiPose), MobileNetV2
+    depth multiplier, and whether it has the box heads (MultiPose)."""
 
     name: str
-    input_size: int
+    input_size: int | None
     alpha: float
+    boxes: bool = False
+
+    @property
+    def heads(self) -> dict:
+        """Output name -> (MoveNet head name, channels)."""
+        return {**HEADS, **BOX_HEADS} if self.boxes else dict(HEADS)
 
 
-VARIANTS = {"lightning": Variant("lightning", 192, 1.0), "thunder": Variant("thunder", 256, 1.75)}
+VARIANTS = {"lightning": Variant("lightning", 192, 1.0), "thunder": Variant("thunder", 256, 1.75),
+            "multipose": Variant("multipose", None, 1.5, boxes=True)}
 
 
 def get_variant(name: str) -> Variant:
@@ -64,7 +75,7 @@ def source_files(folder, variant: str) -> str:
 
 def build_movenet(variant: str = "lightning"):
     """The Keras MoveNet of ``variant``, untrained: (S, S, 3) RGB in [0, 1] -> dict of
-    the four heads' logits (B, S/4, S/4, C)."""
+    the heads' logits (B, S/4, S/4, C); MultiPose takes (H, W, 3), sides multiples of 32."""
     import keras
     from keras import layers
 
@@ -74,12 +85,13 @@ def build_movenet(variant: str = "lightning"):
     image = keras.Input((v.input_size, v.input_size, 3), name="image")
     x = layers.Rescaling(2.0, offset=-1.0, name="to_unit_range")(image)
     features = feature_pyramid(mobilenet_v2(x, v.alpha))
-    outputs = {key: centernet_head(features, n, head) for key, (head, n) in HEADS.items()}
+    outputs = {key: centernet_head(features, n, head) for key, (head, n) in v.heads.items()}
     return keras.Model(image, outputs, name=f"movenet_{variant}")
 
 
 def graph_layer_weights(graph: GraphModel) -> dict[str, list[np.ndarray]]:
-    """Layer name -> [kernel(s)..., bias] in Keras order, from the graph's tensors."""
+    """Layer name -> [kernel(s)..., bias] in Keras order, from the graph's tensors (the
+    box heads too when the graph has them)."""
     out: dict[str, list[np.ndarray]] = {}
     backbone = _EXTRACTOR + "model/"
     names = {k.split(backbone, 1)[1].split("/")[0]
@@ -98,7 +110,9 @@ def graph_layer_weights(graph: GraphModel) -> dict[str, list[np.ndarray]]:
         else:
             out[ours] = [graph.find(f"{prefix}Conv2D/ReadVariableOp"),
                          graph.find(f"{prefix}BiasAdd/ReadVariableOp")]
-    for head, _ in HEADS.values():
+    heads = [head for head, _ in (*HEADS.values(), *BOX_HEADS.values())
+             if any(k.startswith(f"StatefulPartitionedCall/{head}/") for k in graph.weights)]
+    for head in heads:
         sep = [k for k in graph.weights if k.startswith(f"StatefulPartitionedCall/{head}/sep")]
         conv = [k for k in graph.weights if k.startswith(f"StatefulPartitionedCall/{head}/conv")]
         sep_name = sep[0].split("/")[2]

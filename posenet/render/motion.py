@@ -18,8 +18,10 @@ import numpy as np
 __all__ = [
     "ANKLE_HEIGHT_MM",
     "BONE_LENGTHS_MM",
+    "BUILTIN_KINDS",
     "MOTION_KINDS",
     "MOTION_PERIODS_S",
+    "STAND",
     "builtin_motion",
 ]
 
@@ -47,6 +49,12 @@ MOTION_PERIODS_S: dict[str, float] = {
     "turn": 8.0,
 }
 MOTION_KINDS: tuple[str, ...] = tuple(MOTION_PERIODS_S)
+#: A person standing perfectly still (the rest pose, constant over time): a reference for
+#: measuring jitter. Kept out of ``MOTION_KINDS``, which are also the action classes of the
+#: built-in rendered data set, where a motionless class has no place.
+STAND = "stand"
+#: Every kind ``builtin_motion`` accepts.
+BUILTIN_KINDS: tuple[str, ...] = (*MOTION_KINDS, STAND)
 
 # Joint indices of the h36m17 layout (see posenet.skeleton).
 _PELVIS, _RHIP, _RKNEE, _RANKLE, _LHIP, _LKNEE, _LANKLE = range(7)
@@ -134,7 +142,7 @@ def _angles(kind: str, t: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray
         a[f"{s}_elbow"] += deg(12.0)
     hop = zero.copy()
     feet_fixed = True
-    period = MOTION_PERIODS_S[kind]
+    period = MOTION_PERIODS_S.get(kind, 1.0)  # STAND has none: it never moves
     if kind in ("walk", "turn"):
         phase = t / MOTION_PERIODS_S["walk"]
         for s, offset in (("r", 0.0), ("l", 0.5)):
@@ -184,6 +192,10 @@ def _angles(kind: str, t: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray
         # Two hops per cycle, landing at the open and closed positions.
         hop = 60.0 * np.sin(2 * np.pi * t / period) ** 2
         feet_fixed = False
+    elif kind == STAND:  # a relaxed stance: feet a little apart, head level; no sway
+        for s in "rl":
+            a[f"{s}_hip_abd"] = np.full_like(t, deg(4.0))
+        a["nod"] = np.full_like(t, deg(-3.0))
     return a, hop, feet_fixed
 
 
@@ -195,14 +207,15 @@ def builtin_motion(
 ) -> np.ndarray:
     """(T, 17, 3) float64 h36m17 joints in millimetres, in the world frame of the module.
 
-    ``kind`` is one of ``MOTION_KINDS``: "walk" (on the spot, arms swinging), "wave" (the
-    right hand waving overhead), "squat", "jacks" (jumping jacks) or "turn" (walking on the
-    spot while turning a full circle).  Frame ``i`` is at time ``i / fps`` seconds; every
-    motion is periodic with period ``MOTION_PERIODS_S[kind]``.  ``lengths`` overrides
+    ``kind`` is one of ``BUILTIN_KINDS``: "walk" (on the spot, arms swinging), "wave" (the
+    right hand waving overhead), "squat", "jacks" (jumping jacks), "turn" (walking on the
+    spot while turning a full circle) or "stand" (``STAND``: the rest pose, arms hanging,
+    every frame the same).  Frame ``i`` is at time ``i / fps`` seconds; every moving kind
+    is periodic with period ``MOTION_PERIODS_S[kind]``.  ``lengths`` overrides
     entries of ``BONE_LENGTHS_MM`` (e.g. to vary proportions).
     """
-    if kind not in MOTION_PERIODS_S:
-        raise ValueError(f"unknown motion kind {kind!r}; known: {', '.join(MOTION_KINDS)}")
+    if kind not in BUILTIN_KINDS:
+        raise ValueError(f"unknown motion kind {kind!r}; known: {', '.join(BUILTIN_KINDS)}")
     if num_frames < 1 or not fps > 0:
         raise ValueError(f"need num_frames >= 1 and fps > 0, got {num_frames}, {fps}")
     bones = dict(BONE_LENGTHS_MM)

@@ -1,6 +1,6 @@
 """Short videos of the renderer's built-in motions: demos, tests and benchmarks, no data.
 
-The clip goes through :class:`posenet.inference.video_out.OverlayWriter` (a temporary
+The clip goes through :class:`posenet.video_writer.OverlayWriter` (a temporary
 file renamed into place; 'mp4v' in .mp4, else Motion-JPEG in .avi), and its ground truth
 (2D joints in px of the written size, 3D joints in camera mm, h36m17 order) is returned.
 """
@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from posenet.render.motion import MOTION_KINDS
+from posenet.render.motion import BUILTIN_KINDS
 
 
 def write_motion_video(base, kind="walk", num_frames=96, size=(1280, 720), fps=25.0,
@@ -30,11 +30,11 @@ def write_motion_video(base, kind="walk", num_frames=96, size=(1280, 720), fps=2
     """
     import cv2
 
-    from posenet.inference.video_out import OverlayWriter
     from posenet.render.scene import demo_clip
+    from posenet.video_writer import OverlayWriter
 
-    if kind not in MOTION_KINDS:
-        raise ValueError(f"unknown motion {kind!r}; known: {', '.join(MOTION_KINDS)}")
+    if kind not in BUILTIN_KINDS:
+        raise ValueError(f"unknown motion {kind!r}; known: {', '.join(BUILTIN_KINDS)}")
     width, height = (int(v) for v in size)
     if num_frames < 1 or width < 16 or height < 16 or not 0 < render_scale <= 1 or fps <= 0:
         raise ValueError("need num_frames >= 1, a size of at least 16x16 px, fps > 0 and "

@@ -100,7 +100,8 @@ class HoldoutPoseSequenceLoader(_HoldoutMixin, PoseSequenceLoader):
 LOADER_CLASSES = {"frames": HoldoutFrameLoader, "clips": HoldoutClipLoader,
                   "pose_sequences": HoldoutPoseSequenceLoader}
 # Validation draws nothing at random: no augmentation, noise, drops or flips.
-_PLAIN_OPTIONS = {"pose_sequences": {"noise": 0.0, "drop": 0.0, "flip": 0.0}}
+_PLAIN_OPTIONS = {"pose_sequences": {"noise": 0.0, "drop": 0.0, "flip": 0.0,
+                                      "noise_model": None}}
 
 
 def recipe_files(recipe, data_dir) -> list[str]:

@@ -1,9 +1,11 @@
-"""The annotated video of ``posenet infer --save-video``, written atomically.
+"""Writing a video atomically with OpenCV: the rendered clips and ``infer --save-video``.
 
-OpenCV chooses the container from the file name, so frames go to a hidden temporary file
-with the final extension beside the target, renamed on :meth:`OverlayWriter.close` and
-removed on :meth:`OverlayWriter.abort`. The 'mp4v' codec in .mp4 is tried first; builds of
-OpenCV without it fall back to Motion-JPEG in .avi (``fell_back`` says so).
+A low-level module (it imports only OpenCV), so the renderer, inference and the commands
+can all use it. OpenCV chooses the container from the file name, so frames go to a hidden
+temporary file with the final extension beside the target, renamed on
+:meth:`OverlayWriter.close` and removed on :meth:`OverlayWriter.abort`. The 'mp4v' codec
+in .mp4 is tried first; builds of OpenCV without it fall back to Motion-JPEG in .avi
+(``fell_back`` says so).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import cv2
 
 
 class OverlayWriter:
-    """Writes frames of ``size`` (W, H) px at ``fps`` to ``<base>.mp4`` (or ``.avi``)."""
+    """Writes BGR uint8 frames of ``size`` (W, H) px at ``fps`` frames/s to ``<base>.mp4``
+    (or ``<base>.avi``); ``path`` is the final file."""
 
     def __init__(self, base, fps, size):
         self.fell_back = False

@@ -1,0 +1,233 @@
+"""Person detectors for multi-person inference: a frame in, people's boxes and scores out.
+
+A detector is any callable ``frame (H, W, 3) uint8 BGR -> Detections`` (or a plain
+``(N, 4)`` array of boxes, or a ``(boxes, scores)`` pair: :func:`as_detections` accepts
+all three), so another detector can be plugged into ``Predictor(detector=...)``.
+
+The shipped one, :class:`MultiPoseDetector`, runs MoveNet MultiPose Lightning (Google,
+Apache-2.0; imported into ``weights/person_detector.keras`` by ``posenet pretrained
+--variant multipose``) on the frame scaled so that its longer side is ``long_side`` px and
+padded to multiples of 32. Its CenterNet heads are decoded here: people are the local
+maxima of the centre heatmap (3x3) above ``min_score``; a box is the centre refined by
+``box_offset`` plus and minus half of ``box_scale`` (height, width), all in heatmap px
+(4 input px); the 17 COCO keypoints are regressed from the centre and snapped to the
+nearest heatmap peak, as MoveNet's own graph does. posenet's pose network then estimates
+each person on a crop of its box (top-down).
+
+Boxes are ``(x1, y1, x2, y2)`` in continuous frame px (pixel ``i`` covers ``[i, i + 1)``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+#: Offset (heatmap px) in the keypoints' distance weighting, as in MoveNet's graph.
+_DISTANCE_OFFSET = 1.8
+#: Heatmap stride of MoveNet's heads (input px per heatmap px).
+STRIDE = 4
+DEFAULT_DETECTOR = Path(__file__).resolve().parents[2] / "weights" / "person_detector.keras"
+
+
+@dataclasses.dataclass
+class Detections:
+    """People found in one frame: ``boxes`` (N, 4) px, ``scores`` (N,) in [0, 1] and,
+    when the detector gives them, ``keypoints`` (N, 17, 3): COCO x, y px and score."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    keypoints: np.ndarray | None = None
+
+    def __len__(self):
+        return len(self.boxes)
+
+    def select(self, keep) -> Detections:
+        keep = np.asarray(keep)
+        return Detections(self.boxes[keep], self.scores[keep],
+                          None if self.keypoints is None else self.keypoints[keep])
+
+
+def as_detections(result) -> Detections:
+    """A detector's result as :class:`Detections`: Detections, ``(boxes, scores)`` or
+    boxes alone (scores 1)."""
+    if isinstance(result, Detections):
+        return result
+    if isinstance(result, tuple) and len(result) == 2:
+        boxes, scores = result
+    else:
+        boxes, scores = result, None
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    scores = np.ones(len(boxes)) if scores is None else np.asarray(scores, np.float64)
+    if scores.shape != (len(boxes),):
+        raise ValueError(f"a detector gave {len(boxes)} boxes but scores of shape "
+                         f"{scores.shape}")
+    return Detections(boxes, scores)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, np.float64)))
+
+
+def _local_maxima(scores, min_score):
+    """(rows, cols) of the 3x3 local maxima of ``scores`` at or above ``min_score``,
+    highest first."""
+    padded = np.pad(scores, 1, constant_values=-np.inf)
+    rows, cols = scores.shape
+    neighbours = np.max([padded[dy:dy + rows, dx:dx + cols] for dy in range(3)
+                         for dx in range(3)], axis=0)
+    ys, xs = np.nonzero((scores >= neighbours) & (scores >= min_score))
+    order = np.argsort(-scores[ys, xs], kind="stable")
+    return ys[order], xs[order]
+
+
+def decode_people(heads: dict, min_score=0.25, max_people=6, index=0) -> Detections:
+    """MultiPose heads of one image -> Detections in heatmap px (boxes clipped to the map).
+
+    ``heads``: ``center`` (B, h, w, 1), ``box_scale``, ``box_offset`` (B, h, w, 2) and,
+    optionally, ``heatmap`` (B, h, w, 17), ``regress`` and ``offset`` (B, h, w, 34) logits.
+    """
+    centre = _sigmoid(heads["center"][index][..., 0])
+    rows, cols = centre.shape
+    ys, xs = _local_maxima(centre, min_score)
+    ys, xs = ys[:max_people], xs[:max_people]
+    scale = np.maximum(np.asarray(heads["box_scale"][index], np.float64)[ys, xs], 0.0)
+    offset = np.asarray(heads["box_offset"][index], np.float64)[ys, xs]
+    cy, cx = ys + offset[:, 0], xs + offset[:, 1]
+    boxes = np.stack([cx - scale[:, 1] / 2, cy - scale[:, 0] / 2,
+                      cx + scale[:, 1] / 2, cy + scale[:, 0] / 2], axis=1)
+    boxes = np.clip(boxes, 0, [cols, rows, cols, rows])
+    keypoints = None
+    if "heatmap" in heads and len(ys):
+        keypoints = np.stack([_keypoints(heads, index, y, x) for y, x in zip(ys, xs,
+                                                                            strict=True)])
+    return Detections(boxes.reshape(-1, 4), centre[ys, xs], keypoints)
+
+
+def _keypoints(heads, index, cy, cx) -> np.ndarray:
+    """(17, 3) keypoints (x, y heatmap px, score) of the person centred at (cy, cx)."""
+    heat = _sigmoid(heads["heatmap"][index])
+    rows, cols, joints = heat.shape
+    guess = np.array([cy, cx], np.float64) + np.asarray(
+        heads["regress"][index][cy, cx], np.float64).reshape(joints, 2)
+    y, x = np.mgrid[0:rows, 0:cols].astype(np.float64)
+    dist = np.hypot(y[..., None] - guess[:, 0], x[..., None] - guess[:, 1]) + _DISTANCE_OFFSET
+    ky, kx = np.unravel_index(np.argmax((heat / dist).reshape(-1, joints), axis=0),
+                              (rows, cols))
+    off = np.asarray(heads["offset"][index], np.float64).reshape(rows, cols, joints, 2)
+    off = off[ky, kx, np.arange(joints)]
+    return np.stack([kx + off[:, 1], ky + off[:, 0], heat[ky, kx, np.arange(joints)]], 1)
+
+
+def input_shape(height, width, long_side) -> tuple[int, int]:
+    """(rows, cols) of the detector's input for a ``height`` x ``width`` frame: the frame
+    scaled to ``long_side`` on its longer side, each side rounded up to a multiple of 32."""
+    scale = long_side / max(height, width)
+    return (int(np.ceil(height * scale / 32)) * 32, int(np.ceil(width * scale / 32)) * 32)
+
+
+class MultiPoseDetector:
+    """MoveNet MultiPose as a person detector (see the module docstring).
+
+    Args:
+        model: the imported MultiPose Keras model or a ``.keras`` path (default: the
+            shipped ``weights/person_detector.keras``).
+        long_side: px of the frame's longer side at the detector's input (a multiple of 32
+            is kept exact); larger finds smaller people, at a quadratic cost.
+        min_score: centre score under which a peak is not a person.
+        max_people: most people per frame.
+        nms_iou: a box overlapping a higher-scored one by more than this IoU is dropped.
+    """
+
+    def __init__(self, model=None, long_side=448, min_score=0.25, max_people=6, nms_iou=0.6):
+        if long_side < 32 or not 0 <= min_score <= 1 or max_people < 1:
+            raise ValueError("need long_side >= 32, min_score in [0, 1] and max_people >= 1")
+        if model is None or isinstance(model, (str, Path)):
+            model = load_detector_model(model)
+        self.model = model
+        self._sized = {}  # (rows, cols) -> the model with that fixed input (see _model_for)
+        self.long_side, self.min_score = int(long_side), float(min_score)
+        self.max_people, self.nms_iou = int(max_people), float(nms_iou)
+
+    def __call__(self, frame) -> Detections:
+        height, width = frame.shape[:2]
+        rows, cols = input_shape(height, width, self.long_side)
+        scale = min(rows / height, cols / width)  # the frame keeps its aspect, padded
+        inner = (max(1, round(width * scale)), max(1, round(height * scale)))
+        image = np.zeros((rows, cols, 3), np.float32)
+        image[:inner[1], :inner[0]] = cv2.resize(frame, inner, interpolation=cv2.INTER_AREA)[
+            ..., ::-1] / 255.0
+        heads = self._model_for(rows, cols).predict_on_batch(image[None])
+        heads = {k: np.asarray(v) for k, v in heads.items()}
+        found = decode_people(heads, self.min_score, self.max_people)
+        to_frame = STRIDE / scale
+        found.boxes = np.minimum(found.boxes * to_frame, [width, height, width, height])
+        if found.keypoints is not None:
+            found.keypoints[..., :2] *= to_frame
+        return found.select(_nms(found.boxes, found.scores, self.nms_iou))
+
+
+    def _model_for(self, rows, cols):
+        """The detector with a fixed (rows, cols) input, sharing the weights: one traced
+        graph per frame size (a graph of unknown size cannot upsample bilinearly in
+        TensorFlow, and retracing with relaxed shapes would produce one)."""
+        if (rows, cols) not in self._sized:
+            import keras
+
+            sized = keras.models.clone_model(self.model,
+                                             input_tensors=keras.Input((rows, cols, 3)))
+            sized.set_weights(self.model.get_weights())
+            self._sized[rows, cols] = sized
+        return self._sized[rows, cols]
+
+
+def _nms(boxes, scores, threshold) -> list[int]:
+    """Indices kept by greedy non-maximum suppression, highest score first."""
+    from posenet.inference.people import iou
+
+    keep: list[int] = []
+    for i in np.argsort(-np.asarray(scores), kind="stable"):
+        if not keep or iou(boxes[i], boxes[keep]).max() <= threshold:
+            keep.append(int(i))
+    return keep
+
+
+def load_detector_model(path=None):
+    """The MultiPose Keras model of ``path`` (default: the shipped one, checked against the
+    SHA-256 in ``weights/manifest.json``); WeightsError when it is missing, corrupt or
+    unreadable."""
+    import keras
+
+    from posenet.inference.weights import WeightsError
+
+    default = path is None
+    path = Path(DEFAULT_DETECTOR if default else path)
+    if not path.is_file():
+        raise WeightsError(f"person detector {path} not found: make it with `posenet "
+                           "pretrained --detector --out weights/person_detector.keras` or "
+                           "pass a detector")
+    if default:
+        _check_shipped(path)
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as error:  # Keras raises many kinds on a foreign or corrupt file
+        raise WeightsError(f"cannot load the person detector from {path}: {error}") from None
+
+
+def _check_shipped(path) -> None:
+    """WeightsError when the manifest beside ``path`` lists another SHA-256 for it."""
+    from posenet.inference.weights import WeightsError
+    from posenet.io import sha256_file
+
+    manifest = path.parent / "manifest.json"
+    try:
+        entry = json.loads(manifest.read_text()).get("detector", {})
+    except (OSError, ValueError):
+        return  # no manifest (a copied file): nothing to check against
+    expected = entry.get("sha256") if entry.get("file") == path.name else None
+    if expected and sha256_file(path) != expected:
+        raise WeightsError(f"person detector {path} is corrupt (its SHA-256 differs from "
+                           f"{manifest}'s); make it again with `posenet pretrained --detector`")
