@@ -2,6 +2,8 @@
 
 import click
 
+from cli.paths import check_out_file
+
 
 @click.command()
 @click.option("--preset", "presets", multiple=True, metavar="NAME",
@@ -15,7 +17,7 @@ import click
               help="Timed calls per measurement (the median is kept).")
 @click.option("--input-size", type=int, default=None,
               help="Override the presets' input size (a multiple of 32), for quick runs.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True),
+@click.option("--json", "json_path", type=click.Path(dir_okay=False),
               help="Also write the results to this JSON file.")
 @click.option("--loader", "loader_path", type=click.Path(exists=True, dir_okay=False),
               default=None, help="A prepared file: compare one loader worker with training "
@@ -43,6 +45,8 @@ def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_pa
     """
     if input_size is not None and (input_size < 32 or input_size % 32):
         raise click.BadParameter("must be a positive multiple of 32", param_hint="--input-size")
+    if json_path:  # before minutes of measuring, not after
+        check_out_file(json_path, param_hint="--json")
     from posenet.bench import HEADER, RULE, bench_preset, format_row
     from posenet.io import write_json_atomic
     from posenet.models import PRESETS

@@ -4,6 +4,8 @@ import os
 
 import click
 
+from cli.paths import check_out_file
+
 #: Split evaluated when ``--dataset NAME`` is given without ``--split``.
 DEFAULT_SPLITS = {
     "mpii": ("validation",),
@@ -42,6 +44,16 @@ def resolve_files(datasets, splits, folder):
     return files
 
 
+def _dataset_name(path):
+    """The dataset name stored in a prepared file (None when unreadable: reported later)."""
+    from posenet.data.prepared import PreparedDataset
+
+    try:
+        return PreparedDataset(path).attrs.get("dataset")
+    except (OSError, ValueError):
+        return None
+
+
 def load_model(path):
     """A saved network (.keras); ClickException with the reason when it cannot be read."""
     import keras
@@ -57,8 +69,10 @@ def load_model(path):
 
 
 @click.command()
-@click.option("--weights", type=click.Path(exists=True, dir_okay=False), required=True,
-              help="Saved network (.keras).")
+@click.option("--weights", type=click.Path(dir_okay=False), default=None,
+              help="Saved network (.keras) [default: the shipped network for the datasets: "
+                   "the default bundle's action network for its action datasets, its pose "
+                   "network otherwise].")
 @click.option("--dataset", "datasets", multiple=True, required=True,
               help="Prepared file, or a dataset name resolved as "
                    "<datasets-dir>/<name>_<split>.h5. Repeat to evaluate several files.")
@@ -67,7 +81,7 @@ def load_model(path):
                    "three for jhmdb); with a file path, the split the file must hold.")
 @click.option("--datasets-dir", default="datasets", show_default=True,
               type=click.Path(file_okay=False), help="Folder of the prepared files.")
-@click.option("--block", type=int, default=None,
+@click.option("--block", type=click.IntRange(1), default=None,
               help="Evaluate only this block (default: every block).")
 @click.option("--flip", is_flag=True,
               help="Flip test: average each image's prediction with its mirror's.")
@@ -86,7 +100,7 @@ def load_model(path):
               help="JSON report to write (atomically).")
 def evaluate(weights, datasets, splits, datasets_dir, block, flip, batch_size, clip_stride,
              find_person, finder, out_path):
-    """Evaluate the network saved in WEIGHTS on prepared datasets.
+    """Evaluate a saved network (--weights) on prepared datasets.
 
     The protocol follows the file's dataset: PCKh@0.5 (mpii), PCK@0.2 with the torso
     (lsp, lspet) or the box (penn_action, jhmdb), MPJPE and PA-MPJPE in mm given the true
@@ -102,16 +116,30 @@ def evaluate(weights, datasets, splits, datasets_dir, block, flip, batch_size, c
         format_table,
         write_report,
     )
+    from posenet.evaluation.defaults import default_weights_file, stored_blocks
+    from posenet.io import read_keras_config
 
     files = resolve_files(datasets, splits, datasets_dir)
     if out_path is not None:
-        out_dir = os.path.dirname(os.path.abspath(out_path))
-        if not os.path.isdir(out_dir):
-            raise click.BadParameter(f"folder {out_dir} does not exist", param_hint="--out")
-    for path, _ in files:  # before loading the network: a typo should fail fast
+        check_out_file(out_path)
+    # Everything that can be checked without the network is, before it loads (seconds).
+    for path, _ in files:
         if not os.path.isfile(path):
             raise click.ClickException(f"prepared file {path} not found; make it with "
                                        "`posenet prepare` (see docs/prepared_format.md)")
+    if weights is None:
+        try:
+            weights = str(default_weights_file([_dataset_name(p) for p, _ in files]))
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"weights: {weights}", err=True)
+    try:
+        count = stored_blocks(read_keras_config(weights))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--weights") from None
+    if block is not None and count is not None and block > count:
+        raise click.BadParameter(f"{block} is outside 1..{count}, the blocks of {weights}",
+                                 param_hint="--block")
     model = load_model(weights)
     evaluations = []
     for path, split in files:

@@ -4,6 +4,8 @@ import os
 
 import click
 
+from cli.paths import check_out_file
+
 
 def _catalogue():
     """Preparers by dataset name, with their splits and source descriptions."""
@@ -22,8 +24,24 @@ def _catalogue():
     return preparers, splits, info
 
 
-def _int_list(text):
-    return tuple(int(v) for v in text.split(",") if v.strip())
+#: Human3.6M's four cameras, indexed as in its published calibration.
+H36M_CAMERAS = 4
+
+
+def _cameras(ctx, param, value):
+    """``--cameras 0,2`` -> (0, 2): distinct indices within 0..3."""
+    if value is None:
+        return None
+    try:
+        cameras = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected camera indices like 0,2, got {value!r}") from None
+    bad = [c for c in cameras if not 0 <= c < H36M_CAMERAS]
+    if bad:
+        raise click.BadParameter(f"camera {bad[0]} is outside 0..{H36M_CAMERAS - 1}")
+    if len(set(cameras)) != len(cameras):
+        raise click.BadParameter(f"camera listed twice in {value!r}")
+    return cameras
 
 
 @click.command()
@@ -32,10 +50,12 @@ def _int_list(text):
               help="Folder of the dataset in its published layout.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True,
               help="Prepared HDF5 file to write (written to a temporary name, then renamed).")
-@click.option("--split", default=None, help="Split to prepare (default: the dataset's first).")
+@click.option("--split", default=None,
+              help="Split to prepare (default: the dataset's first; lspet: 'all' for every "
+                   "image of any LSP-format folder).")
 @click.option("--every", type=click.IntRange(1), default=None,
               help="Human3.6M: keep every N-th pose frame.")
-@click.option("--cameras", default=None, metavar="I,J",
+@click.option("--cameras", default=None, metavar="I,J", callback=_cameras,
               help="Human3.6M: camera indices (0-3) to use, comma-separated.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Rendering seed.")
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
@@ -57,11 +77,7 @@ def prepare(dataset, source, out_path, split, every, cameras, seed, force):
             f"{dataset} has no split {split!r}; its splits: {', '.join(splits[dataset])}",
             param_hint="--split",
         )
-    if os.path.exists(out_path) and not force:
-        raise click.UsageError(f"{out_path} exists; pass --force to replace it")
-    out_dir = os.path.dirname(os.path.abspath(out_path))
-    if not os.path.isdir(out_dir):
-        raise click.BadParameter(f"folder {out_dir} does not exist", param_hint="--out")
+    check_out_file(out_path, force=force)
     if dataset != "builtin-render":
         if source is None:
             raise click.UsageError(f"{dataset} needs --source: {info[dataset]}")
@@ -75,7 +91,7 @@ def prepare(dataset, source, out_path, split, every, cameras, seed, force):
         if every:
             options["every"] = every
         if cameras:
-            options["cameras"] = _int_list(cameras)
+            options["cameras"] = cameras
     if dataset.endswith("render"):
         options["seed"] = seed
     with click.progressbar(length=1, label=f"{dataset} {split}", show_pos=True,

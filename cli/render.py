@@ -2,11 +2,15 @@
 
 import click
 
+from cli.paths import check_out_file
 from posenet.render.motion import BUILTIN_KINDS
 
 #: The ready-made scenes of ``posenet.render.crowd.SCENES`` (named here so the command
 #: does not import the renderer until it runs).
 CROWD_SCENES = ("crossing", "exit")
+#: Largest side of a rendered frame, px (8K UHD: a typo like 100000x100000 would otherwise
+#: ask for a 30 GB frame).
+MAX_SIDE = 7680
 
 
 def _size(ctx, param, value):
@@ -16,6 +20,8 @@ def _size(ctx, param, value):
         raise click.BadParameter(f"expected WIDTHxHEIGHT, got {value!r}") from None
     if width < 16 or height < 16:
         raise click.BadParameter(f"at least 16x16 px, got {value!r}")
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise click.BadParameter(f"at most {MAX_SIDE} px a side, got {value!r}")
     return width, height
 
 
@@ -33,7 +39,8 @@ def _size(ctx, param, value):
 @click.option("--fps", type=click.FloatRange(min=1.0), default=25.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the people, background, light and viewpoint.")
-def render(out, motion, crowd, num_frames, size, fps, seed):
+@click.option("--force", is_flag=True, help="Replace an existing video.")
+def render(out, motion, crowd, num_frames, size, fps, seed, force):
     """Render a person doing a built-in motion (or a scene of several, --crowd) to OUT (its
     extension is replaced by .mp4, or .avi where OpenCV has no mp4 codec). Needs no data:
     for demos and tests."""
@@ -41,10 +48,11 @@ def render(out, motion, crowd, num_frames, size, fps, seed):
 
     if motion is not None and crowd is not None:
         raise click.UsageError("--motion and --crowd exclude each other")
-    folder = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(folder):
-        raise click.BadParameter(f"folder {folder} does not exist", param_hint="OUT")
+    check_out_file(out, param_hint="OUT")
     base = os.path.splitext(out)[0]
+    existing = [base + ext for ext in (".mp4", ".avi") if os.path.exists(base + ext)]
+    if existing and not force:
+        raise click.UsageError(f"{existing[0]} exists; pass --force to replace it")
     try:
         if crowd is None:
             from posenet.render.video import write_motion_video

@@ -34,7 +34,13 @@ def _load(path):
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
         raise click.ClickException(
             f"{path} is not a predictions file (schema {found!r}, expected {SCHEMA!r})")
-    return data
+    from posenet.visualize.validation import PredictionsError, check_predictions
+
+    try:
+        return check_predictions(data)
+    except PredictionsError as error:
+        raise click.ClickException(f"{path} does not follow the predictions schema "
+                                   f"(docs/predictions_schema.md): {error}") from None
 
 
 def _video_path(video, data, predictions_path):

@@ -1,8 +1,8 @@
 """Writing a video atomically with OpenCV: the rendered clips and ``infer --save-video``.
 
-A low-level module (it imports only OpenCV), so the renderer, inference and the commands
-can all use it. OpenCV chooses the container from the file name, so frames go to a hidden
-temporary file with the final extension beside the target, renamed on
+A low-level module (it imports only OpenCV and ``posenet.io``), so the renderer, inference
+and the commands can all use it. OpenCV chooses the container from the file name, so
+frames go to a hidden temporary file with the final extension beside the target, renamed on
 :meth:`OverlayWriter.close` and removed on :meth:`OverlayWriter.abort`. The 'mp4v' codec
 in .mp4 is tried first; builds of OpenCV without it fall back to Motion-JPEG in .avi
 (``fell_back`` says so).
@@ -11,9 +11,10 @@ in .mp4 is tried first; builds of OpenCV without it fall back to Motion-JPEG in 
 from __future__ import annotations
 
 import os
-import uuid
 
 import cv2
+
+from posenet.io import remove_stale_temporaries, temporary_name
 
 
 class OverlayWriter:
@@ -25,8 +26,8 @@ class OverlayWriter:
         self._writer = None
         for ext, fourcc in ((".mp4", "mp4v"), (".avi", "MJPG")):
             self.path = os.fspath(base) + ext
-            folder, name = os.path.split(os.path.abspath(self.path))
-            self._tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:8]}{ext}")
+            remove_stale_temporaries(os.path.dirname(os.path.abspath(self.path)))
+            self._tmp = temporary_name(self.path, ext)
             writer = cv2.VideoWriter(self._tmp, cv2.VideoWriter_fourcc(*fourcc), float(fps),
                                      tuple(int(v) for v in size))
             if writer.isOpened():

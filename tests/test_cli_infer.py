@@ -114,7 +114,8 @@ def test_weights_errors(files, tmp_path, monkeypatch):
     corrupt = tmp_path / "corrupt.keras"
     corrupt.write_bytes(b"PK\x03\x04 nonsense")
     result = run(files["video"], "--weights", corrupt, "--out", tmp_path / "o")
-    assert result.exit_code != 0 and "cannot load the network" in result.output
+    # refused before the model loads (a bad option: status 2)
+    assert result.exit_code == 2 and "is not a .keras file (not a zip archive)" in result.output
     from posenet.models import ActionNetwork
 
     ActionNetwork({"jhmdb": 14}, num_frames=8, num_joints=16, pose_dims=2,

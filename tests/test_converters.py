@@ -213,7 +213,10 @@ def test_ntu_main_body_axes_and_visibility(tmp_path, rng):
     assert not v2[:, knee].any() and not v3[:, knee].any() and np.isnan(j3[:, knee]).all()
     assert not v2[:, M17.index("head_top")].any()
     assert d.sample(1)["frame_ref"].endswith(f"nturgb+d_rgb/{NTU_NAME}_rgb.avi#1")
-    assert PREPARERS["ntu"](root, tmp_path / "xview_test.h5", "xview-test") == 0
+    # A split that matches no video holds no valid joint: refused, nothing written.
+    with pytest.raises(ValueError, match="no valid joint"):
+        PREPARERS["ntu"](root, tmp_path / "xview_test.h5", "xview-test")
+    assert not any(p.name.startswith(("xview_test", ".xview_test")) for p in tmp_path.iterdir())
 
 
 def test_ntu_failures_leave_nothing(tmp_path, rng):

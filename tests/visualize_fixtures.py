@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 
 from posenet.render.scene import demo_clip
-from posenet.skeleton import map_joints
+from posenet.skeleton import get_skeleton, map_joints
 
 
 def write_demo_video(path, num_frames=6, size=(96, 80), fps=10.0):
@@ -37,7 +37,9 @@ def predictions_for(clip, source="", fps=10.0):
     return {
         "schema": "posenet-predictions/1", "source": source, "kind": "video",
         "width": w, "height": h, "fps": fps, "num_frames": num,
-        "skeleton": {"name": "model17", "joints": [], "links": []}, "model": {},
+        "skeleton": {"name": "model17", "joints": list(get_skeleton("model17").joints),
+                     "links": [list(link) for link in get_skeleton("model17").links]},
+        "model": {},
         "action_classes": {"penn": ["A", "B", "C"]}, "frames": frames,
         "tracks": [{"id": 1, "first_frame": 0, "last_frame": num - 1, "actions": {"penn": {
             "label": "A", "probabilities": [0.5, 0.4, 0.1], "windows": windows}}}],

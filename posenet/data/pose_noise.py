@@ -43,10 +43,11 @@ from pathlib import Path
 
 import numpy as np
 
+from posenet.paths import WEIGHTS_DIR, project_path
 from posenet.skeleton import get_skeleton
 
 #: The noise model of the shipped default pose network (see the module docstring).
-DEFAULT_NOISE_MODEL = Path(__file__).resolve().parents[2] / "weights" / "pose_noise.json"
+DEFAULT_NOISE_MODEL = WEIGHTS_DIR / "pose_noise.json"
 #: Errors beyond this fraction of the person's box side count as gross misses.
 MISS_THRESHOLD = 0.15
 #: Joints without annotation in the measurement set: the joints whose figures they take.
@@ -118,7 +119,7 @@ def load_noise_model(item=None) -> PoseNoise:
         return PoseNoise.from_json(item)
     path = Path(DEFAULT_NOISE_MODEL if item is None else os.fspath(item))
     if not path.is_file() and not path.is_absolute():
-        path = DEFAULT_NOISE_MODEL.parents[1] / path
+        path = project_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"pose noise model {path} not found (measure it with "
                                 "python -m posenet.data.pose_noise)")

@@ -40,12 +40,14 @@ class PreparedWriter:
     from; ``embed_images``: create the variable-length ``image`` dataset; ``cameras``:
     dict of the ``CAMERA_FIELDS`` arrays (C, ...); ``attrs``: extra file attributes;
     ``compression``: e.g. "gzip" or None; ``chunk``: samples per HDF5 chunk.
+    A file without any valid 2D or 3D joint is refused (ValueError, nothing written: a
+    wrong --source or a reader that matched nothing) unless ``allow_empty``.
     """
 
     def __init__(self, path, dataset: str, split: str, *, action_classes=(), source: str = "",
                  embed_images: bool = False, cameras: dict | None = None,
                  attrs: dict | None = None, compression: str | None = "gzip",
-                 chunk: int = 256):  # fmt: skip
+                 chunk: int = 256, allow_empty: bool = False):  # fmt: skip
         self.path = os.fspath(path)
         self.dataset, self.split, self.source = str(dataset), str(split), str(source)
         self.action_classes, self.embed_images = [str(a) for a in action_classes], embed_images
@@ -53,6 +55,7 @@ class PreparedWriter:
         self.attrs = dict(attrs or {})
         self.compression, self.chunk = compression, max(1, int(chunk))
         self.num_samples, self._ctx, self._h5 = 0, None, None
+        self.allow_empty, self.valid_joints = bool(allow_empty), 0
 
     def __enter__(self) -> PreparedWriter:
         self._ctx = atomic_path(self.path)
@@ -69,6 +72,10 @@ class PreparedWriter:
         if exc_type is not None:
             self._abort(exc_type, exc, tb)
             return False
+        if not self.valid_joints and not self.allow_empty:
+            self._abort()
+            raise ValueError(f"no valid joint in any of the {self.num_samples} samples for "
+                             f"{self.path}: nothing written (is the source folder right?)")
         try:
             self._h5.attrs["num_samples"] = self.num_samples
             self._h5.close()
@@ -149,6 +156,8 @@ class PreparedWriter:
             if n:  # write_direct: slicing would stack equal-length images into a 2D array
                 self._h5[name].write_direct(np.ascontiguousarray(values), dest_sel=np.s_[start:])
         self.num_samples += n
+        self.valid_joints += int(np.count_nonzero(data["valid2d"]))
+        self.valid_joints += int(np.count_nonzero(data["valid3d"]))
         return n
 
 
@@ -221,6 +230,11 @@ class PreparedDataset:
             if fmt != FORMAT or version != VERSION:
                 h5.close()
                 raise ValueError(f"{self.path}: not a {FORMAT} v{VERSION} file ({fmt}, {version})")
+            problem = _structure_problem(h5)
+            if problem:
+                h5.close()
+                raise ValueError(f"{self.path}: {problem}; prepare it again with "
+                                 "`posenet prepare`")
             self._h5, self._pid = h5, os.getpid()
         return self._h5
 
@@ -280,6 +294,22 @@ class PreparedDataset:
         if self._h5 is not None and self._pid == os.getpid():
             self._h5.close()
         self._h5 = self._pid = None
+
+
+def _structure_problem(h5) -> str | None:
+    """What makes an opened file unreadable as a prepared file (a field missing, of the
+    wrong shape or length: hand-edited or written by another tool), or None."""
+    n = h5.attrs.get("num_samples")
+    if n is None:
+        return "no num_samples attribute"
+    missing = [name for name in FIELDS if not isinstance(h5.get(name), h5py.Dataset)]
+    if missing:
+        return f"missing field{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+    for name, (_, shape, _) in FIELDS.items():
+        ds = h5[name]
+        if ds.shape != (int(n), *shape):
+            return f"field {name} has shape {ds.shape}, expected {(int(n), *shape)}"
+    return None
 
 
 def _plain(value):

@@ -26,11 +26,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from posenet.paths import WEIGHTS_DIR
+
 #: Offset (heatmap px) in the keypoints' distance weighting, as in MoveNet's graph.
 _DISTANCE_OFFSET = 1.8
 #: Heatmap stride of MoveNet's heads (input px per heatmap px).
 STRIDE = 4
-DEFAULT_DETECTOR = Path(__file__).resolve().parents[2] / "weights" / "person_detector.keras"
+DEFAULT_DETECTOR = WEIGHTS_DIR / "person_detector.keras"
 
 
 @dataclasses.dataclass

@@ -18,6 +18,14 @@ detections to tracks, confirms new tracks before they are reported and ends the 
 detector no longer sees. When two tracks' poses land on the same person in a frame, the
 younger one is not reported there.
 
+A person is reported only when their score reaches ``min_score`` (:data:`MIN_SCORE`): in
+single-person mode a newly found person's score is :func:`person_score`, the mean joint
+confidence weighted by how well the whole-frame pose and the refined pose agree (the
+confidence alone is high on noise and textured backgrounds); a tracked person's score is
+the mean joint confidence. So a flat picture, a 1x1 image or an empty room reports
+``people: []``. Boxes are clipped to the frame; a box under :data:`MIN_BOX_SIDE` px after
+clipping is no person.
+
 On videos each track's 2D and 3D joints go through a One Euro filter
 (``posenet.inference.smoothing``; ``smoothing=None`` turns it off).
 
@@ -42,7 +50,13 @@ from posenet.inference.actions import ActionRunner, ActionWindows, class_names
 from posenet.inference.detector import MultiPoseDetector
 from posenet.inference.person_finder import find_people, has_person_heads
 from posenet.inference.smoothing import SmoothingConfig, TrackSmoother
-from posenet.inference.sources import InputError, iter_frames, probe
+from posenet.inference.sources import (
+    InputError,
+    is_stream,
+    iter_frames,
+    open_stream,
+    probe,
+)
 from posenet.inference.tracking import Tracker, suppress_duplicates
 from posenet.inference.weights import load_weights
 from posenet.outputs import PERSON_CENTER, PERSON_REGRESS, pose_output, visibility_output
@@ -53,6 +67,47 @@ SCHEMA = "posenet-predictions/1"
 FINDERS = ("pose", "heads")
 #: Millimetres spanned by the side of a person crop (weak perspective; see the docstring).
 CROP_SIDE_MM = DEPTH_RANGE_MM
+#: Drift (mean joint distance between two estimates over the box side) that divides the
+#: person score by e (:func:`person_score`).
+DRIFT_SCALE = 0.5
+#: Default ``min_score``. Measured with the shipped default weights (``python -m
+#: posenet.inference.person_finder --data ../shared/data``) on the 1,000 LSPet validation
+#: photos (images 8001-9000, one person each) and 322 images without anyone (50 flat
+#: colours, 50 uniform noise, 150 procedural backgrounds of ``posenet.render.background``,
+#: 72 ceiling and floor crops of the Pose2Sim lab videos): at 0.28 it keeps 97.9% of the
+#: people and rejects 91.3% of the empty images (flat 100%, noise 92%, backgrounds 92%,
+#: video crops 83%); 0.22 keeps 98.9% and rejects 88.8%, 0.36 keeps 95.1% and rejects
+#: 93.5%. The people's scores' 1st percentile is 0.215, their 5th 0.361.
+MIN_SCORE = 0.28
+#: Side (px) under which a box clipped to the frame holds no person.
+MIN_BOX_SIDE = 4.0
+
+
+def person_score(confidence, first_joints, final_joints, box) -> float:
+    """Score in [0, 1] of a person found in a whole frame: the mean joint ``confidence``
+    times ``exp(-drift / DRIFT_SCALE)``, where the drift is the mean distance (px) between
+    the joints of two estimates of the same person (``first_joints``, ``final_joints``:
+    (J, >=2) px) over the longer side of their ``box`` (px). A real person is found at the
+    same place twice; on an empty frame the joints wander between the two crops."""
+    first = np.asarray(first_joints, np.float64)[:, :2]
+    final = np.asarray(final_joints, np.float64)[:, :2]
+    side = max(float(box[2] - box[0]), float(box[3] - box[1]), 1e-9)
+    distances = np.linalg.norm(first - final, axis=1)
+    if not np.isfinite(distances).any():
+        return 0.0
+    drift = float(np.nanmean(distances)) / side
+    return float(confidence) * float(np.exp(-drift / DRIFT_SCALE))
+
+
+def clip_box(box, width, height, min_side=MIN_BOX_SIDE):
+    """``box`` (x1, y1, x2, y2) px clipped to a ``width`` x ``height`` frame; None when a
+    side of the clipped box is under ``min_side`` px (or ``box`` is None)."""
+    if box is None:
+        return None
+    clipped = np.clip(np.asarray(box, np.float64), 0.0, [width, height, width, height])
+    if min(clipped[2] - clipped[0], clipped[3] - clipped[1]) < min_side:
+        return None
+    return clipped
 
 
 class Predictor:
@@ -71,7 +126,10 @@ class Predictor:
         smoothing: :class:`SmoothingConfig` of the joints' One Euro filter on videos
             (default: its defaults); None: no smoothing.
         redetect_below: mean joint confidence under which a track is re-detected.
-        min_score: mean joint confidence under which no person is reported.
+        min_score: person score under which no person is reported (see the module
+            docstring; default :data:`MIN_SCORE`, calibrated; 0 reports a person in every
+            frame). In multi-person mode it applies to each detected person's mean joint
+            confidence (the detector decides who is a person).
         finder: how a person is found in a whole frame: ``pose`` (the pose network on the
             letterboxed frame) or ``heads`` (the person heads of a mobile network).
         refine_passes: times the found person's crop is re-centred on the joints estimated
@@ -80,7 +138,7 @@ class Predictor:
 
     def __init__(self, weights=None, block=None, multi_person=False, batch_size=16,
                  detector=None, detect_every=4, max_missed=30, redetect_below=0.4,
-                 min_score=0.2, finder="pose", refine_passes=1, smoothing="default"):
+                 min_score=MIN_SCORE, finder="pose", refine_passes=1, smoothing="default"):
         self.weights = load_weights(weights)
         pose = self.weights.pose
         if block is not None and not 1 <= block <= pose.num_blocks:
@@ -94,6 +152,8 @@ class Predictor:
             raise ValueError("detect_every must be at least 1 and max_missed at least 0")
         self.detect_every, self.max_missed = int(detect_every), int(max_missed)
         self.smoothing = SmoothingConfig() if smoothing == "default" else smoothing
+        if not 0.0 <= min_score <= 1.0:
+            raise ValueError(f"min_score must be in [0, 1], got {min_score}")
         self.redetect_below, self.min_score = float(redetect_below), float(min_score)
         if finder not in FINDERS:
             raise ValueError(f"finder must be one of {', '.join(FINDERS)}, got {finder!r}")
@@ -109,6 +169,11 @@ class Predictor:
         if multitask is not None and multitask.actions:
             self.action_models[None] = multitask
         counts = dict(multitask.actions) if multitask is not None else {}
+        for dataset, net in self.weights.actions.items():
+            if dataset not in net.actions:  # else a KeyError deep in the pipeline
+                raise ValueError(f"the action network given for {dataset!r} predicts "
+                                 f"{', '.join(map(repr, net.actions))} actions, not {dataset!r}: "
+                                 "fix the dataset name in the weights bundle")
         counts |= {ds: net.actions[ds] for ds, net in self.weights.actions.items()}
         self.action_classes = {ds: class_names(ds, n) for ds, n in counts.items()}
         frames = {m.num_frames for m in self.action_models.values()}
@@ -170,6 +235,7 @@ class Predictor:
         the joints estimated in it before the final estimate.
         """
         whole = [np.array([0.0, 0.0, f.shape[1], f.shape[0]]) for f in frames]
+        first = None
         if self.finder == "heads":
             transforms = [crop_transform(w, self.size, margin=1.0) for w in whole]
             crops = np.stack([t.apply_image(f) for t, f in zip(transforms, frames, strict=True)])
@@ -183,19 +249,38 @@ class Predictor:
         for _ in range(self.refine_passes):  # re-crop around the estimated joints
             refined = [P.box_from_joints(r["joints2d"]) for r in results]
             boxes = [b if r is None else r for b, r in zip(boxes, refined, strict=True)]
+            first = first or results  # heads: the first crop's pose is the other estimate
             results = self.estimate(frames, boxes)
+        for i, result in enumerate(results):
+            result["person_score"] = result["score"] if first is None else person_score(
+                result["score"], first[i]["joints2d"], result["joints2d"], boxes[i])
         return results, boxes
 
     # -- videos -----------------------------------------------------------------------
-    def predict_video(self, path, progress=None, on_frame=None):
-        """The predictions dict (``docs/predictions_schema.md``) of a video or image file.
+    def predict_video(self, path, progress=None, on_frame=None, max_frames=None,
+                      stream=None):
+        """The predictions dict (``docs/predictions_schema.md``) of a video or image file,
+        or of a stream (a camera index or URL, or with ``stream=True`` a video file read
+        as one; see ``sources.open_stream``).
 
         ``progress(n)`` is called after every chunk of ``n`` frames; ``on_frame(index,
-        frame, people)`` after each frame (e.g. to write an overlay).
+        frame, people)`` after each frame (e.g. to write an overlay, or a stream's lines);
+        ``max_frames`` stops after that many frames.
         """
-        info = probe(path)
-        return self._predict(iter_frames(path, info.kind, 2 * self.batch_size), info.kind,
-                             os.fspath(path), info.fps, progress, on_frame)
+        if stream or (stream is None and is_stream(path)):
+            info, frames = open_stream(path, 2 * self.batch_size)
+        else:
+            info = probe(path)
+            frames = iter_frames(path, info.kind, 2 * self.batch_size)
+        return self.predict_frames(frames, info, progress, on_frame, max_frames)
+
+    def predict_frames(self, frames, info, progress=None, on_frame=None, max_frames=None):
+        """The predictions dict of ``frames``, a generator of ``(index, frame)`` (closed at
+        the end), described by ``info`` (a ``sources.MediaInfo``); see
+        :meth:`predict_video`."""
+        frames = _first(frames, max_frames)
+        return self._predict(frames, info.kind, os.fspath(info.path), info.fps, progress,
+                             on_frame)
 
     def predict_image(self, image_bgr):
         """The predictions dict of one (H, W, 3) uint8 BGR image."""
@@ -239,6 +324,9 @@ class Predictor:
                     tracker.update(self.detector(frame), index)
             elif not tracker.active:
                 (result,), (box,) = self.detect_single([frame])
+                box = clip_box(box, frame.shape[1], frame.shape[0])
+                if result["person_score"] < self.min_score or box is None:
+                    continue  # nobody here: try again on the next frame
                 tracker.start(box, index)
             plan += [(pos, t, t.predicted(index)) for t in tracker.active]
         results = self.estimate([chunk[p][1] for p, _, _ in plan], [b for _, _, b in plan])
@@ -246,7 +334,8 @@ class Predictor:
             self._redetect(chunk, plan, results)
         candidates = [[] for _ in chunk]
         for (pos, track, _), result in zip(plan, results, strict=True):
-            result["box"] = P.box_from_joints(result["joints2d"])
+            height, width = chunk[pos][1].shape[:2]
+            result["box"] = clip_box(P.box_from_joints(result["joints2d"]), width, height)
             if result["score"] >= self.min_score and result["box"] is not None:
                 candidates[pos].append((result, track))
             elif not self.multi_person:  # single person: lost, re-detect next chunk
@@ -281,7 +370,7 @@ class Predictor:
             return
         again, boxes = self.detect_single([chunk[plan[i][0]][1] for i in weak])
         for i, result, box in zip(weak, again, boxes, strict=True):
-            if result["score"] > results[i]["score"]:
+            if result["score"] > results[i]["score"] and result["person_score"] >= self.min_score:
                 results[i] = result
                 plan[i][1].box = box  # the track continues from the re-detected box
 
@@ -334,13 +423,31 @@ class Predictor:
                            "last_frame": seen[-1]["index"],
                            "actions": windows.result(self.action_classes) if windows else {}})
         width, height = state["size"]
+        return {**self.header(kind, source, fps, width, height),
+                "num_frames": len(state["frames"]), "frames": state["frames"],
+                "tracks": tracks}
+
+    def header(self, kind, source, fps, width, height) -> dict:
+        """The predictions' fields other than ``frames`` and ``tracks``; ``num_frames`` is
+        None (unknown until the input ends)."""
         return {
             "schema": SCHEMA, "source": source, "kind": kind, "width": int(width),
-            "height": int(height), "fps": fps, "num_frames": len(state["frames"]),
+            "height": int(height), "fps": fps, "num_frames": None,
             "skeleton": {"name": self.skeleton.name, "joints": list(self.skeleton.joints),
                          "links": [list(link) for link in self.skeleton.links]},
             "model": {"weights": self.weights.source, "sha256": self.weights.sha256,
                       "block": self.block},
             "action_classes": self.action_classes,
-            "frames": state["frames"], "tracks": tracks,
         }
+
+
+def _first(frames, count=None):
+    """The first ``count`` (default all) items of the generator ``frames``, which is then
+    closed (its decoding thread stops)."""
+    try:
+        for n, item in enumerate(frames):
+            if count is not None and n >= count:
+                break
+            yield item
+    finally:
+        frames.close()

@@ -1,7 +1,10 @@
-"""Writing and reading predictions: JSON, CSV and NPZ (``docs/predictions_schema.md``).
+"""Writing and reading predictions: JSON, CSV, NPZ and JSON Lines
+(``docs/predictions_schema.md``).
 
-Every writer is atomic (nothing half-written is left on an error) and every format reads
-back with :func:`load_predictions` into the same dict as the JSON's.
+Every writer of a whole prediction is atomic (nothing half-written is left on an error)
+and every format reads back with :func:`load_predictions` into the same dict as the
+JSON's. :class:`JsonLinesWriter` is the exception, on purpose: it appends and flushes one
+line per frame as a stream goes, so stopping it keeps every frame done.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import numpy as np
 
 from posenet.io import atomic_path
 
-FORMATS = ("json", "csv", "npz")
+FORMATS = ("json", "csv", "npz", "jsonl")
 #: Keys of the header: everything but the per-frame people and the tracks.
 HEADER = ("schema", "source", "kind", "width", "height", "fps", "num_frames", "skeleton",
           "model", "action_classes")
@@ -25,7 +28,8 @@ CSV_MARK = "# posenet "
 def write_predictions(predictions, path, fmt=None):
     """Write ``predictions`` to ``path`` as ``fmt`` (default: from the extension)."""
     fmt = fmt or os.path.splitext(os.fspath(path))[1].lstrip(".").lower()
-    writers = {"json": _write_json, "csv": _write_csv, "npz": _write_npz}
+    writers = {"json": _write_json, "csv": _write_csv, "npz": _write_npz,
+               "jsonl": _write_jsonl}
     if fmt not in writers:
         raise ValueError(f"unknown predictions format {fmt!r}; known: {', '.join(FORMATS)}")
     with atomic_path(path) as tmp:
@@ -44,6 +48,57 @@ def _write_json(pred, path):
             lines.append(f"{json.dumps(key)}: {json.dumps(value)}")
     with open(path, "w") as f:
         f.write("{\n " + ",\n ".join(lines) + "\n}\n")
+
+
+def _write_jsonl(pred, path):
+    writer = JsonLinesWriter(path, {k: pred[k] for k in HEADER})
+    for frame in pred["frames"]:
+        writer.frame(frame)
+    writer.close(pred["tracks"])
+
+
+class JsonLinesWriter:
+    """Predictions as JSON Lines at ``path``: the header (every field but ``frames`` and
+    ``tracks``) on the first line, then one ``{"index", "time", "people"}`` line per
+    :meth:`frame`, each flushed at once, and on :meth:`close` a last line ``{"num_frames",
+    "tracks"}``. A file without that line is a stream that was stopped: it reads back with
+    its frames and no tracks."""
+
+    def __init__(self, path, header):
+        self.path, self.count = os.fspath(path), 0
+        self._file = open(self.path, "w")  # noqa: SIM115  (open across frames)
+        self._line({**header, "num_frames": None})
+
+    def _line(self, item):
+        # One write per line: a reader (or a kill) never sees half a line flushed.
+        self._file.write(json.dumps(item) + "\n")
+        self._file.flush()
+
+    def frame(self, frame):
+        """Append one frame's ``{"index", "time", "people"}``."""
+        self._line({"index": frame["index"], "time": frame["time"], "people": frame["people"]})
+        self.count += 1
+
+    def close(self, tracks=None):
+        """Finish the file; ``tracks`` None (an interrupted stream) adds no last line."""
+        if self._file.closed:
+            return
+        if tracks is not None:
+            self._line({"num_frames": self.count, "tracks": tracks})
+        self._file.close()
+
+
+def _read_jsonl(path):
+    with open(path) as f:
+        lines = [json.loads(line) for line in f if line.strip()]
+    if not lines or "schema" not in lines[0]:
+        raise ValueError(f"{path}: not a posenet predictions JSON Lines file (no header)")
+    pred = {k: lines[0].get(k) for k in HEADER}
+    pred["frames"] = [item for item in lines[1:] if "index" in item]
+    pred["num_frames"] = len(pred["frames"])
+    ends = [item for item in lines[1:] if "tracks" in item]
+    pred["tracks"] = ends[-1]["tracks"] if ends else []
+    return pred
 
 
 def _joint_columns(pred):
@@ -127,7 +182,10 @@ def load_predictions(path) -> dict:
         return _read_csv(path)
     if ext == ".npz":
         return _read_npz(path)
-    raise ValueError(f"{path}: unknown predictions format (expected .json, .csv or .npz)")
+    if ext == ".jsonl":
+        return _read_jsonl(path)
+    raise ValueError(f"{path}: unknown predictions format (expected .json, .csv, .npz or "
+                     ".jsonl)")
 
 
 def _empty_frames(header, times=None):

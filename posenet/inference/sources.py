@@ -3,17 +3,29 @@
 An input is a video (any container OpenCV reads: mp4, avi, mov, mkv, ...) or an image
 (jpg, png, bmp, ...); a folder stands for its images and videos (not its sub-folders),
 sorted by name. Frames are (H, W, 3) uint8 BGR as OpenCV decodes them.
+
+A stream (``infer --source``) is a camera index (``0``), a URL OpenCV's FFmpeg reads
+(``rtsp://``, ``http://``, ...) or a video file read the same way: :func:`open_stream`
+keeps the capture it opened, since a camera or a live URL cannot be re-opened at frame 0.
+
+:func:`check_weights` looks into a ``--weights`` file without Keras (a ``.keras`` file is a
+zip holding ``config.json``), so a wrong file or ``--block`` is refused in well under a
+second instead of after the model loads.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import queue
+import re
 import threading
 
 import cv2
+
+from posenet.io import read_keras_config
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
@@ -27,15 +39,16 @@ class InputError(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class MediaInfo:
-    """What an input holds: ``kind`` "video" or "image", size in px, ``fps`` (None for an
-    image) and ``frame_count`` as the container reports it (an estimate; 1 for an image)."""
+    """What an input holds: ``kind`` "video", "image" or "stream" (a camera or URL), size
+    in px, ``fps`` (None for an image) and ``frame_count`` as the container reports it (an
+    estimate; 1 for an image; None for a stream)."""
 
     path: str
     kind: str
     width: int
     height: int
     fps: float | None
-    frame_count: int
+    frame_count: int | None
 
 
 def media_kind(path) -> str | None:
@@ -95,21 +108,127 @@ def probe(path) -> MediaInfo:
         ok, frame = cap.read()
         if not ok or frame is None:
             raise InputError(f"{path}: the video has no decodable frames")
-        fps = cap.get(cv2.CAP_PROP_FPS)
-        # Some containers report 0, NaN or absurd rates: fall back to a common rate.
-        fps = float(fps) if math.isfinite(fps) and 0 < fps < 1000 else FALLBACK_FPS
         count = max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 1)
-        return MediaInfo(path, "video", frame.shape[1], frame.shape[0], fps, count)
+        return MediaInfo(path, "video", frame.shape[1], frame.shape[0], _fps(cap), count)
     finally:
         cap.release()
 
 
-def iter_frames(path, kind="video", prefetch=32):
+def _fps(cap) -> float:
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    # Some containers report 0, NaN or absurd rates: fall back to a common rate.
+    return float(fps) if math.isfinite(fps) and 0 < fps < 1000 else FALLBACK_FPS
+
+
+def is_stream(source) -> bool:
+    """Whether ``source`` names a camera (a decimal index) or a URL (``scheme://...``)."""
+    text = os.fspath(source) if isinstance(source, os.PathLike) else str(source)
+    return text.isdigit() or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text) is not None
+
+
+def stream_stem(source) -> str:
+    """An output stem for a stream: ``camera<N>``, the file's stem, or the URL's last path
+    part (else its host), with characters other than letters, digits, ``-`` and ``_``
+    replaced."""
+    text = str(source)
+    if text.isdigit():
+        return f"camera{int(text)}"
+    if "://" in text:
+        rest = text.split("://", 1)[1].split("?", 1)[0].rstrip("/")
+        host, _, tail = rest.partition("/")
+        name = os.path.splitext(tail.rsplit("/", 1)[-1])[0] if tail else host.split("@")[-1]
+    else:
+        name = os.path.splitext(os.path.basename(text))[0]
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "stream"
+
+
+def open_stream(source, prefetch=32):
+    """``(MediaInfo, frames)`` of a camera index, URL or video file read as a stream;
+    ``frames`` yields ``(index, frame)`` from the first frame on (see :func:`iter_frames`).
+    InputError when it cannot be opened or gives no frame."""
+    text = str(source)
+    if not is_stream(text):
+        if not os.path.isfile(text):
+            raise InputError(f"{text}: no such file, camera index or stream URL")
+        if os.path.getsize(text) == 0:
+            raise InputError(f"{text}: the file is empty (0 bytes)")
+    cap = cv2.VideoCapture(int(text) if text.isdigit() else text)
+    if not cap.isOpened():
+        cap.release()
+        raise InputError(f"{text}: cannot open the camera or stream")
+    ok, first = cap.read()
+    if not ok or first is None:
+        cap.release()
+        raise InputError(f"{text}: the stream gives no frames")
+    kind = "stream" if is_stream(text) else "video"
+    info = MediaInfo(text, kind, first.shape[1], first.shape[0], _fps(cap), None)
+    return info, iter_frames(text, "video", prefetch, capture=cap, first=first)
+
+
+def check_weights(weights) -> int | None:
+    """Check a ``--weights`` value without loading it: a ``.keras`` file must be a zip
+    holding ``config.json``; a bundle JSON must parse (its ``pose`` file is checked the
+    same way, and its action files must predict the datasets they are listed under); None
+    stands for the shipped default (its manifest's pose file). Returns the
+    pose network's block count when the files tell (else None, and the loader reports what
+    is wrong); ValueError with the reason for a file that cannot be weights."""
+    if weights is None:
+        from posenet.inference.weights import WeightsError, default_entry
+
+        try:
+            files, _, folder = default_entry()
+        except WeightsError:
+            return None  # the loader says so
+        pose = folder / str(files.get("pose"))
+        return check_weights(pose) if pose.is_file() else None
+    path = os.fspath(weights)
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: no such file")
+    if path.lower().endswith(".json"):
+        try:
+            with open(path) as f:
+                bundle = json.load(f)
+        except (OSError, ValueError) as error:
+            raise ValueError(f"{path} is not a JSON weights bundle ({error})") from None
+        if not isinstance(bundle, dict):
+            return None
+        actions = bundle.get("actions")
+        for dataset, item in (actions.items() if isinstance(actions, dict) else ()):
+            known = _keras_config(os.path.join(os.path.dirname(path), str(item)))
+            known = known.get("actions") if isinstance(known, dict) else None
+            if isinstance(known, dict) and dataset not in known:
+                raise ValueError(f"{path}: the action network given for {dataset!r} "
+                                 f"predicts {', '.join(map(repr, known))} actions, not "
+                                 f"{dataset!r}")
+        pose = bundle.get("pose")
+        if not isinstance(pose, str):
+            return None
+        pose = os.path.join(os.path.dirname(path), pose)
+        return check_weights(pose) if os.path.isfile(pose) else None
+    inner = _keras_config(path)
+    if isinstance(inner, dict) and isinstance(inner.get("pose"), dict):
+        inner = inner["pose"]  # a MultitaskModel's pose network
+    blocks = inner.get("num_blocks") if isinstance(inner, dict) else None
+    return blocks if isinstance(blocks, int) else None
+
+
+def _keras_config(path):
+    """The ``config`` of a ``.keras`` file's ``config.json`` (None when it has none);
+    ValueError when ``path`` is no .keras file. Nothing is loaded."""
+    if not os.path.isfile(path):
+        return None  # the loader names the missing file
+    config = read_keras_config(path)
+    return config.get("config")
+
+
+def iter_frames(path, kind="video", prefetch=32, capture=None, first=None):
     """Yield ``(index, frame)`` of a video (or the single image), decoded in a background
     thread into a queue of at most ``prefetch`` frames, so decoding overlaps the model.
 
     A decoding error after the first frame ends the video there (what was read is kept).
-    Stopping early (closing the generator) stops the thread.
+    Stopping early (closing the generator) stops the thread. ``capture``: an opened
+    ``cv2.VideoCapture`` to read from instead of opening ``path`` (released at the end),
+    whose already-read ``first`` frame is yielded first.
     """
     if kind == "image":
         image = cv2.imread(os.fspath(path), cv2.IMREAD_COLOR)
@@ -122,11 +241,13 @@ def iter_frames(path, kind="video", prefetch=32):
     done = object()
 
     def decode():
-        cap = cv2.VideoCapture(os.fspath(path))
+        cap = capture if capture is not None else cv2.VideoCapture(os.fspath(path))
         try:
             index = 0
+            pending = first
             while not stop.is_set():
-                ok, frame = cap.read()
+                ok, frame = (True, pending) if pending is not None else cap.read()
+                pending = None
                 if not ok or frame is None:
                     break
                 while not stop.is_set():  # a bounded put that still notices a stop

@@ -8,7 +8,8 @@ Accepted forms (see ``docs/predictions_schema.md``):
   (paths relative to the JSON file) whose action files are pose-only
   :class:`ActionNetwork` s fed with windows of predicted poses; or the same as a dict
   (paths relative to the working folder, or already-built Keras models);
-- ``None``: the entry named by ``"default"`` in ``weights/manifest.json``, whose ``"files"``
+- ``None``: the entry named by ``"default"`` in ``weights/manifest.json`` (the checkout's
+  folder, or its copy installed with the package: ``posenet.paths``), whose ``"files"``
   is a bundle as above and whose ``"sha256"`` maps each file to its SHA-256 (checked).
 """
 
@@ -20,9 +21,10 @@ import os
 from pathlib import Path
 
 from posenet.io import sha256_file
+from posenet.paths import WEIGHTS_DIR
 
-#: The manifest of the shipped weights, beside the package.
-DEFAULT_MANIFEST = Path(__file__).resolve().parents[2] / "weights" / "manifest.json"
+#: The manifest of the shipped weights (in a checkout or installed with the package).
+DEFAULT_MANIFEST = WEIGHTS_DIR / "manifest.json"
 NO_DEFAULT = "no default weights shipped yet: pass --weights FILE (train one with posenet train)"
 
 
@@ -135,8 +137,10 @@ def load_bundle(bundle, base=None, sha256=None, source="<bundle>"):
     return LoadedWeights(pose, multitask, networks, source, digest)
 
 
-def load_default(manifest=None):
-    """LoadedWeights of the manifest's default entry; WeightsError when none is shipped."""
+def default_entry(manifest=None):
+    """``(files, sha256, folder)`` of the manifest's default entry: its bundle dict, its
+    ``{file: hex}`` checksums and the folder the files are relative to; WeightsError when
+    none is shipped or the manifest is malformed. Reads JSON only (nothing is loaded)."""
     manifest = Path(DEFAULT_MANIFEST if manifest is None else manifest)
     if not manifest.is_file():
         raise WeightsError(NO_DEFAULT)
@@ -144,10 +148,19 @@ def load_default(manifest=None):
         data = json.loads(manifest.read_text())
         entry = data.get("entries", data)[data["default"]]
         files, sums = entry["files"], entry["sha256"]
+        if not isinstance(files, dict) or not isinstance(sums, dict):
+            raise TypeError("files and sha256 must be objects")
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise WeightsError(f"{manifest} is not a valid weights manifest ({error!r}); "
                            "pass --weights FILE") from None
-    return load_bundle(files, manifest.parent, sums, source=str(manifest))
+    return files, sums, manifest.parent
+
+
+def load_default(manifest=None):
+    """LoadedWeights of the manifest's default entry; WeightsError when none is shipped."""
+    files, sums, folder = default_entry(manifest)
+    source = str(Path(DEFAULT_MANIFEST if manifest is None else manifest))
+    return load_bundle(files, folder, sums, source=source)
 
 
 def load_weights(weights=None):

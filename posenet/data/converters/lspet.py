@@ -1,4 +1,9 @@
-"""LSPet (LSP Extended, 10,000 images) -> prepared file; also the writer shared with LSP."""
+"""LSPet (LSP Extended, 10,000 images) -> prepared file; also the writer shared with LSP.
+
+The project's splits (train, validation, test) need the full archive's numbering; ``all``
+takes every image present in any LSP-format folder (a subset, or LSP's own 3 x 14 x N
+orientation), for data of one's own in that format.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from posenet.data.converters.common import (
 from posenet.data.prepared import PreparedWriter
 from posenet.data.readers.lsp import LspData, lspet_split, read_lsp
 
-SPLITS = ("train", "validation", "test")
+SPLITS = ("train", "validation", "test", "all")
 
 
 def write_lsp_rows(data: LspData, rows, out_path, dataset: str, split: str, source,
@@ -45,10 +50,22 @@ def prepare_lspet(source_dir, out_path, split: str = "train", progress: Progress
 
     See ``write_lsp_rows`` for the stored fields.
     """
+    if split == "all":
+        data = read_lsp(source_dir, extended=None, allow_missing_images=True)
+        if not len(data):
+            raise ValueError(f"{source_dir}: none of the images named in joints.mat is present")
+        return write_lsp_rows(data, np.arange(len(data)), out_path, "lspet", split, source_dir,
+                              progress)
     data = read_lsp(source_dir, extended=True)
-    splits = lspet_split(int(data.indices.max()) + 1 if len(data) else 0)
+    count = int(data.indices.max()) + 1 if len(data) else 0
+    try:
+        splits = lspet_split(count)
+    except ValueError:
+        raise ValueError(f"{source_dir} has {count} images: the LSPet splits need the "
+                         "archive's numbering (train 1-8000, validation 8001-9000); use "
+                         "--split all to prepare every image present") from None
     if split not in splits:
-        raise ValueError(f"LSPet split must be one of {sorted(splits)}, got {split!r}")
+        raise ValueError(f"LSPet split must be one of {sorted(splits)} or 'all', got {split!r}")
     wanted = set(splits[split].tolist())
     rows = [i for i, col in enumerate(data.indices) if int(col) in wanted]
     return write_lsp_rows(data, rows, out_path, "lspet", split, source_dir, progress)

@@ -1,0 +1,53 @@
+"""What ``posenet evaluate`` reads before it loads a network: the shipped default file for
+the datasets asked for, and the block counts stored in a ``.keras`` file's config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from posenet.io import sha256_file
+
+
+def default_weights_file(datasets, manifest=None) -> Path:
+    """The shipped network that evaluates ``datasets`` (dataset names of the prepared
+    files): the default bundle's action network when every dataset has one of its own (the
+    pose network has no action output), its pose network otherwise. ValueError when no
+    weights are shipped, or the file does not match the manifest's SHA-256."""
+    from posenet.inference.weights import WeightsError, default_entry
+
+    try:
+        files, sums, folder = default_entry(manifest)
+    except WeightsError as error:
+        raise ValueError(str(error)) from None
+    actions = files.get("actions") or {}
+    names = set(datasets)
+    if names and all(name in actions for name in names) and len(
+            {actions[name] for name in names}) == 1:
+        item = actions[next(iter(names))]
+    else:
+        item = files.get("pose")
+    expected = sums.get(item) if isinstance(item, str) else None
+    if expected is None:
+        raise ValueError(f"the weights manifest in {folder} lists no checksum for {item!r}: "
+                         "pass --weights FILE")
+    path = folder / item
+    if not path.is_file():
+        raise ValueError(f"the default weights file {path} is missing: pass --weights FILE")
+    if sha256_file(path) != str(expected).lower():
+        raise ValueError(f"{path} is corrupt (its SHA-256 differs from the manifest's)")
+    return path
+
+
+def stored_blocks(config: dict) -> int | None:
+    """The largest block index ``--block`` may name for a model with this saved config
+    (``posenet.io.read_keras_config``): pose blocks, or action blocks of an action network,
+    the larger of the two for a multitask model; None for a model of another kind."""
+    kind, body = config.get("class_name"), config.get("config") or {}
+    if kind in ("PoseNetwork", "MobilePoseNetwork", "ActionNetwork"):
+        count = body.get("num_blocks")
+        return int(count) if isinstance(count, int) else None
+    if kind == "MultitaskModel":
+        counts = [(body.get("pose") or {}).get("num_blocks"), body.get("action_blocks")]
+        counts = [c for c in counts if isinstance(c, int)]
+        return max(counts) if counts else None
+    return None
