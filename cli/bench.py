@@ -36,8 +36,12 @@ from cli.paths import check_out_file
 @click.option("--weights", default=None,
               help="With --infer: measure these weights (a .keras or bundle file, or "
               "'default' for the shipped ones) instead of a preset's.")
+@click.option("--runtime", "runtimes", multiple=True,
+              type=click.Choice(("keras", "litert", "onnx")),
+              help="With --infer: what runs the pose network (repeatable: a row each, and "
+                   "each one's model-only and end-to-end ratio to keras); default keras.")
 def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_path, infer,
-          num_frames, multi_person, jitter, weights):
+          num_frames, multi_person, jitter, weights, runtimes):
     """Parameters, GFLOPs per frame and frames/s of each preset, at every block.
 
     With --loader, the frames/s of one data-loader worker against the training frames/s of
@@ -64,7 +68,7 @@ def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_pa
         raise click.UsageError("--multi-person goes with --infer")
     if infer:
         _bench_infer(presets or ("cpu_3d",), weights, batch_size or 16, repeats, num_frames,
-                     json_path, multi_person)
+                     json_path, multi_person, runtimes or ("keras",))
         return
     batch_size = batch_size or 8
     if loader_path:
@@ -126,9 +130,10 @@ def _bench_loader(path, presets, batch_size, repeats, input_size, json_path):
 
 
 def _bench_infer(presets, weights, batch_size, repeats, num_frames, json_path,
-                 multi_person=False):
+                 multi_person=False, runtimes=("keras",)):
     import os
 
+    from posenet.export import ExportError
     from posenet.inference.bench import bench_infer
     from posenet.inference.weights import WeightsError
     from posenet.io import write_json_atomic
@@ -144,19 +149,30 @@ def _bench_infer(presets, weights, batch_size, repeats, num_frames, json_path,
     for name in [weights] if weights else presets:
         # "default": the shipped bundle (pose and action networks), as `posenet infer` runs.
         model = (None if name == "default" else name) if weights else build_model(name)
-        try:
-            row = bench_infer(model, num_frames=num_frames, batch_size=batch_size,
-                              repeats=repeats, multi_person=multi_person)
-        except (OSError, ValueError, RuntimeError, WeightsError) as error:
-            raise click.ClickException(str(error)) from None
-        row["weights"] = str(name)
-        rows.append(row)
-        click.echo(f"| {name} | {row['frames']} ({row['width']}x{row['height']}) | "
-                   f"{row['end_to_end']:.1f} | {row['model_only']:.1f} | {row['ratio']:.2f} | "
-                   f"{row['decode_only']:.1f} | {row['decode_bound']:.2f} | "
-                   f"{row['matmul_gflops']:.0f} |"
-                   + (f" {row['detector_only']:.1f} | {row['people_found']:.2f} |"
-                      if multi_person else ""))
+        for runtime in runtimes:
+            try:
+                row = bench_infer(model, num_frames=num_frames, batch_size=batch_size,
+                                  repeats=repeats, multi_person=multi_person, runtime=runtime)
+            except (OSError, ValueError, RuntimeError, WeightsError, ExportError) as error:
+                raise click.ClickException(str(error)) from None
+            row["weights"] = str(name)
+            rows.append(row)
+            label = name if runtime == "keras" else f"{name} ({runtime})"
+            click.echo(f"| {label} | {row['frames']} ({row['width']}x{row['height']}) | "
+                       f"{row['end_to_end']:.1f} | {row['model_only']:.1f} | "
+                       f"{row['ratio']:.2f} | {row['decode_only']:.1f} | "
+                       f"{row['decode_bound']:.2f} | {row['matmul_gflops']:.0f} |"
+                       + (f" {row['detector_only']:.1f} | {row['people_found']:.2f} |"
+                          if multi_person else ""))
+            base = next((r for r in rows if r["weights"] == str(name)
+                         and r["runtime"] == "keras"), None)
+            if runtime != "keras" and base is not None:
+                row["vs_keras"] = {k: row[k] / base[k] for k in ("model_only", "end_to_end")}
+    for row in rows:
+        if "vs_keras" in row:
+            click.echo(f"{row['weights']} {row['runtime']} vs keras: model-only "
+                       f"{row['vs_keras']['model_only']:.2f}x, end-to-end "
+                       f"{row['vs_keras']['end_to_end']:.2f}x")
     if json_path:
         write_json_atomic(json_path, {"infer_rows": rows})
         click.echo(f"\nwrote {json_path}")

@@ -252,8 +252,12 @@ def readable_inputs(inputs):
               help="Person crops per network call.")
 @click.option("--device", type=click.Choice(("cpu", "gpu")), default=None,
               help="cpu hides the GPUs; gpu fails when none is visible (default: any).")
+@click.option("--runtime", type=click.Choice(("keras", "litert", "onnx")), default="keras",
+              show_default=True,
+              help="What runs the pose network: litert and onnx export it first (cached in "
+                   "$POSENET_CACHE, default ~/.cache/posenet) and run on the CPU.")
 def infer(inputs, source, max_frames, weights, out_dir, fmt, save_video, multi_person,
-          detect_every, min_score, no_smoothing, block, batch_size, device):
+          detect_every, min_score, no_smoothing, block, batch_size, device, runtime):
     """Estimate 2D/3D poses (and actions) of people in videos, images, folders or streams.
 
     INPUTS are video files, images, or folders of them (not recursive, sorted by name).
@@ -266,7 +270,7 @@ def infer(inputs, source, max_frames, weights, out_dir, fmt, save_video, multi_p
     check_out_dir(out_dir)
     try:
         options = dict(block=block, multi_person=multi_person, batch_size=batch_size,
-                       detect_every=detect_every)
+                       detect_every=detect_every, runtime=runtime)
         if min_score is not None:
             options["min_score"] = min_score
         if no_smoothing:
@@ -294,12 +298,13 @@ def run_infer(inputs, source, max_frames, weights, out_dir, fmt, save_video, opt
     if not todo:
         raise click.ClickException("nothing to do: no readable input")
     setup_device(device)
+    from posenet.export import ExportError
     from posenet.inference.predictor import Predictor
     from posenet.inference.weights import WeightsError
 
     try:
         predictor = Predictor(weights, **options)
-    except (WeightsError, ValueError, RuntimeError) as error:
+    except (WeightsError, ExportError, ValueError, RuntimeError) as error:
         raise click.ClickException(str(error)) from None
     stems = [stream_stem(source)] if source is not None else output_stems(todo)
     for path, stem in zip(todo, stems, strict=True):

@@ -6,6 +6,7 @@ import click
 
 from cli.bench import bench
 from cli.evaluate import evaluate
+from cli.export import export
 from cli.infer import infer
 from cli.prepare import prepare
 from cli.pretrained import pretrained
@@ -69,6 +70,7 @@ def main(backend, verbose):
 
 main.add_command(bench)
 main.add_command(evaluate)
+main.add_command(export)
 main.add_command(infer)
 main.add_command(prepare)
 main.add_command(pretrained)

@@ -1,6 +1,8 @@
 """``posenet train``: train a named recipe into a run folder (resumable)."""
 
 import json
+import os
+import re
 import sys
 
 import click
@@ -16,6 +18,39 @@ def _load_config_file(path):
         raise click.BadParameter(f"{path} must hold a JSON object of recipe keys",
                                  param_hint="--config")
     return config
+
+
+def _summary(description: str) -> str:
+    """The first sentence of a recipe's description."""
+    return re.split(r"\.(?:\s|$)", description.strip(), maxsplit=1)[0]
+
+
+class _TrainCommand(click.Command):
+    """``train`` whose --help ends with the recipe names, read only when help is asked."""
+
+    def format_epilog(self, ctx, formatter):
+        from posenet.training.recipes import RECIPES
+
+        with formatter.section("Recipes"):
+            formatter.write_dl([(name, _summary(r.description))
+                                for name, r in RECIPES.items()])
+        super().format_epilog(ctx, formatter)
+
+
+def _fail(error: click.ClickException):
+    """Raise ``error``, or in the command's own process print it and exit at once.
+
+    Training stopped mid-epoch leaves TensorFlow's generator-backed data pipeline to
+    interpreter exit, where it has hung or aborted; the run folder and the loader workers
+    are already cleaned up, so nothing is lost by skipping that exit. Under CliRunner or
+    pytest (replaced streams) the error is raised as usual.
+    """
+    if sys.stdout is not sys.__stdout__ or sys.stderr is not sys.__stderr__:
+        raise error
+    error.show()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(error.exit_code)
 
 
 def _resolve(name, out, config_path, assignments, epochs, batch_size, resume):
@@ -51,7 +86,7 @@ def _resolve(name, out, config_path, assignments, epochs, batch_size, resume):
         raise click.BadParameter(str(error), param_hint="--set/--config") from None
 
 
-@click.command()
+@click.command(cls=_TrainCommand)
 @click.argument("recipe_name", metavar="RECIPE")
 @click.option("--out", "out", type=click.Path(), required=True,
               help="Run folder (config.json, log.csv, checkpoints/, model.keras...).")
@@ -75,10 +110,12 @@ def _resolve(name, out, config_path, assignments, epochs, batch_size, resume):
               "epoch].")
 def train(recipe_name, out, data_dir, config_path, assignments, resume, epochs, batch_size,
           mixed_precision, distribute, verbose):
-    """Train RECIPE (see `posenet.training.recipes`) into the run folder --out.
+    """Train RECIPE (one of the recipes below) into the run folder --out.
 
     An existing run folder is never overwritten: pass --resume to continue it, after an
-    interruption or to extend it (--epochs).
+    interruption or to extend it (--epochs). A folder whose run never finished an epoch
+    (NaN, a crash, Ctrl-C) is started afresh. Ctrl-C or SIGTERM stops within seconds,
+    ready for --resume (exit status 130 / 143).
     """
     recipe, saved_data = _resolve(recipe_name, out, config_path, assignments, epochs,
                                   batch_size, resume)
@@ -98,7 +135,7 @@ def train(recipe_name, out, data_dir, config_path, assignments, resume, epochs, 
     except RunDirError as error:
         raise click.UsageError(str(error)) from None
     except (DataFileError, FileNotFoundError, TrainingDiverged, ValueError) as error:
-        raise click.ClickException(str(error)) from None
+        _fail(click.ClickException(str(error)))
     best = result.best
     if best:
         click.echo(f"best {best['monitor']} {best['value']:.4f} at epoch {best['epoch']}")

@@ -270,3 +270,14 @@ def test_an_unsupported_backend_is_refused_without_a_traceback(backend, message)
     result = CliRunner().invoke(main, ["render", "x.mp4"], env={"KERAS_BACKEND": backend})
     assert result.exit_code == 2 and message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_rendered_clip_streams_its_frames(tmp_path):
+    from posenet.render.scene import demo_clip
+
+    kept = demo_clip(4, "walk", (48, 32), seed=3)
+    streamed = []
+    clip = demo_clip(4, "walk", (48, 32), seed=3, on_frame=streamed.append)
+    assert clip["frames"] is None and len(streamed) == 4
+    np.testing.assert_array_equal(np.stack(streamed), kept["frames"])
+    np.testing.assert_allclose(clip["joints_2d"], kept["joints_2d"])

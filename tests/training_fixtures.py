@@ -51,3 +51,16 @@ def action_recipe(**overrides):
         "model": {"actions": {"toy": None}, "num_frames": 4, "num_joints": 16,
                   "pose_dims": 2, "num_blocks": 1, "pose_width": 0.25},
         "tensorboard": False, **overrides})
+
+
+def diverging_file(folder):
+    """``demo.h5`` (as :func:`render_file`) whose 3D depths are ~1e35 mm apart: the depth
+    loss overflows float32, so the first training batch's loss is not finite."""
+    import h5py
+
+    path = render_file(folder)
+    with h5py.File(path, "r+") as f:
+        joints3d = f["joints3d"][...]
+        joints3d[..., 2] *= 1e33  # still finite in float32
+        f["joints3d"][...] = joints3d
+    return path

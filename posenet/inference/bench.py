@@ -87,7 +87,7 @@ def four_walkers():
 
 
 def bench_infer(weights, num_frames=256, size=(1280, 720), batch_size=16, repeats=4,
-                multi_person=False):
+                multi_person=False, runtime="keras"):
     """End-to-end ``posenet infer`` (decode, find the person, crop, model, write the JSON)
     against the model alone, on a rendered ``size`` clip; returns the rates and the ratio.
 
@@ -105,7 +105,9 @@ def bench_infer(weights, num_frames=256, size=(1280, 720), batch_size=16, repeat
     from posenet.render.crowd import write_crowd_video
     from posenet.render.video import write_motion_video
 
-    predictor = Predictor(weights, batch_size=batch_size, multi_person=multi_person)
+    # runtime: keras, litert or onnx (posenet.inference.runtime)
+    predictor = Predictor(weights, batch_size=batch_size, multi_person=multi_person,
+                          runtime=runtime)
     people = len(four_walkers()) if multi_person else 1
     found = []
     with tempfile.TemporaryDirectory() as folder:
@@ -137,7 +139,7 @@ def bench_infer(weights, num_frames=256, size=(1280, 720), batch_size=16, repeat
             rates["detector_only"] = detector_rate(predictor.detector, video)
         rates["matmul_gflops"] = max(before, matmul_gflops())
     return {**rates, "frames": num_frames, "width": size[0], "height": size[1],
-            "batch_size": batch_size, "people": people,
+            "batch_size": batch_size, "people": people, "runtime": runtime,
             "people_found": float(np.mean(found))}
 
 

@@ -44,11 +44,12 @@ import numpy as np
 
 from posenet.data.augment import DEFAULT_MARGIN, crop_transform
 from posenet.data.targets import DEPTH_RANGE_MM, PELVIS, depth_to_mm
-from posenet.evaluation.predict import layout_name, to_input
+from posenet.evaluation.predict import layout_name
 from posenet.inference import people as P
 from posenet.inference.actions import ActionRunner, ActionWindows, class_names
 from posenet.inference.detector import MultiPoseDetector
 from posenet.inference.person_finder import find_people, has_person_heads
+from posenet.inference.runtime import runtime_for
 from posenet.inference.smoothing import SmoothingConfig, TrackSmoother
 from posenet.inference.sources import (
     InputError,
@@ -134,17 +135,22 @@ class Predictor:
             letterboxed frame) or ``heads`` (the person heads of a mobile network).
         refine_passes: times the found person's crop is re-centred on the joints estimated
             in it before the final estimate.
+        runtime: what runs the pose network: ``keras``, or ``litert`` / ``onnx`` (the
+            network exported on the fly, cached; ``posenet.inference.runtime``).
     """
 
     def __init__(self, weights=None, block=None, multi_person=False, batch_size=16,
                  detector=None, detect_every=4, max_missed=30, redetect_below=0.4,
-                 min_score=MIN_SCORE, finder="pose", refine_passes=1, smoothing="default"):
+                 min_score=MIN_SCORE, finder="pose", refine_passes=1, smoothing="default",
+                 runtime="keras"):
         self.weights = load_weights(weights)
         pose = self.weights.pose
         if block is not None and not 1 <= block <= pose.num_blocks:
             raise ValueError(f"--block must be in 1..{pose.num_blocks}, got {block}")
         self.block = pose.num_blocks if block is None else int(block)
         self.network = pose if self.block == pose.num_blocks else pose.truncated(self.block)
+        self.runtime = runtime_for(runtime, self.network, self.block, pose.num_blocks,
+                                   sha256=self.weights.sha256)
         self.size, self.num_joints, self.dims = pose.input_size, pose.num_joints, pose.pose_dims
         self.skeleton = get_skeleton(layout_name(self.num_joints))
         self.multi_person, self.batch_size = bool(multi_person), int(batch_size)
@@ -191,9 +197,7 @@ class Predictor:
         uint8 BGR crops."""
         parts: dict[str, list] = {}
         for start in range(0, len(crops_bgr), self.batch_size):
-            # Keras traces the predict function with reduce_retracing, so a short last
-            # batch does not build a new graph per size.
-            out = self.network.predict_on_batch(to_input(crops_bgr[start:start + self.batch_size]))
+            out = self.runtime.predict(crops_bgr[start:start + self.batch_size])
             for name in names or out:
                 parts.setdefault(name, []).append(np.asarray(out[name]))
         return {name: np.concatenate(v) for name, v in parts.items()}

@@ -109,6 +109,7 @@ def render_clip(
     background: np.ndarray | None = None,
     light_dir=None,
     points_2d=None,
+    on_frame=None,
 ) -> dict[str, np.ndarray]:
     """Render a person moving along ``motion_world`` (T, 17, 3) h36m17 world mm.
 
@@ -118,6 +119,9 @@ def render_clip(
     (``random_background``) and ``light_dir`` (``random_light``) - one of each for the
     whole clip, so the person moves over a fixed background.  ``points_2d`` (T, 17, 2)
     px optionally replaces the pinhole projection (a distorting camera's).
+
+    ``on_frame``: called with each frame as it is drawn, which is then not kept (a long
+    clip streams to a writer in constant memory; ``frames`` is None).
 
     Returns a dict: ``frames`` (T, H, W, 3) uint8 BGR, ``joints_2d`` (T, 17, 2) float64 px
     (pixel ``i`` covers ``[i, i + 1)``), ``joints_cam`` (T, 17, 3) float64 mm,
@@ -139,13 +143,17 @@ def render_clip(
         light_dir = random_light(rng)
     joints_cam = to_camera(motion, R, t)
     num = len(motion)
-    frames = np.empty((num, height, width, 3), np.uint8)
+    frames = None if on_frame else np.empty((num, height, width, 3), np.uint8)
     joints_2d = np.empty((num, 17, 2))
     visible = np.empty((num, 17), bool)
     for i in range(num):
-        frames[i], joints_2d[i], visible[i] = render_person(
+        frame, joints_2d[i], visible[i] = render_person(
             background, joints_cam[i], f, c, style,
             points_2d=None if points_2d is None else points_2d[i], light_dir=light_dir)
+        if on_frame:
+            on_frame(frame)
+        else:
+            frames[i] = frame
     return {"frames": frames, "joints_2d": joints_2d, "joints_cam": joints_cam,
             "visible": visible}
 
@@ -156,19 +164,21 @@ def demo_clip(
     size: tuple[int, int] = (256, 256),
     seed: int = 0,
     fps: float = 10.0,
+    on_frame=None,
 ) -> dict[str, np.ndarray]:
     """A clip of a built-in motion (no data needed) from a random viewpoint.
 
     The camera has Human3.6M-like intrinsics (``f`` = 1.15 image widths, ``c`` the image
     centre), stands 0.8-2 m high at a random azimuth, at the distance where the person
     fills about 3/4 of the image.  Returns ``render_clip``'s dict plus ``R``, ``t``,
-    ``f``, ``c`` of the camera.
+    ``f``, ``c`` of the camera; ``on_frame`` streams the frames (see ``render_clip``).
     """
     rng = np.random.default_rng(seed)
     width, height = (int(v) for v in size)
     f = np.array([1.15 * width, 1.15 * width])
     c = np.array([width / 2.0, height / 2.0])
     R, t = look_at_camera(None, rng.uniform(800.0, 2000.0), rng.uniform(0.0, 360.0), f, c)
-    clip = render_clip(builtin_motion(num_frames, fps, kind), R, t, f, c, size, rng)
+    clip = render_clip(builtin_motion(num_frames, fps, kind), R, t, f, c, size, rng,
+                       on_frame=on_frame)
     clip.update(R=R, t=t, f=f, c=c)
     return clip

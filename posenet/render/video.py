@@ -40,13 +40,15 @@ def write_motion_video(base, kind="walk", num_frames=96, size=(1280, 720), fps=2
         raise ValueError("need num_frames >= 1, a size of at least 16x16 px, fps > 0 and "
                          "0 < render_scale <= 1")
     small = (max(int(round(width * render_scale)), 16), max(int(round(height * render_scale)), 16))
-    clip = demo_clip(num_frames, kind, small, seed=seed, fps=fps)
     writer = OverlayWriter(os.fspath(base), fps, (width, height))
-    try:
-        for frame in clip["frames"]:
-            if small != (width, height):
-                frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_LINEAR)
-            writer.write(frame)
+
+    def write(frame):
+        if small != (width, height):
+            frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_LINEAR)
+        writer.write(frame)
+
+    try:  # frames go to the writer as they are drawn: memory does not grow with the clip
+        clip = demo_clip(num_frames, kind, small, seed=seed, fps=fps, on_frame=write)
         path = writer.close()
     except BaseException:
         writer.abort()

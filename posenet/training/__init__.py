@@ -1,21 +1,28 @@
-"""Training: named recipes, their loaders and validation, and the resumable ``train`` loop."""
+"""Training: named recipes, their loaders and validation, and the resumable ``train`` loop.
 
-from posenet.training.callbacks import TrainingDiverged
-from posenet.training.data import DataFileError
-from posenet.training.recipe import Recipe, apply_overrides, parse_assignments
-from posenet.training.recipes import RECIPES, get_recipe
-from posenet.training.run_dir import RunDirError
-from posenet.training.trainer import TrainResult, train
+The names below are imported on first use, so that reading the recipes (``posenet train
+--help``) does not start Keras.
+"""
 
-__all__ = [
-    "RECIPES",
-    "DataFileError",
-    "Recipe",
-    "RunDirError",
-    "TrainResult",
-    "TrainingDiverged",
-    "apply_overrides",
-    "get_recipe",
-    "parse_assignments",
-    "train",
-]
+import importlib
+
+_EXPORTS = {
+    "RECIPES": "recipes",
+    "DataFileError": "data",
+    "Recipe": "recipe",
+    "RunDirError": "run_dir",
+    "TrainResult": "trainer",
+    "TrainingDiverged": "callbacks",
+    "apply_overrides": "recipe",
+    "get_recipe": "recipes",
+    "parse_assignments": "recipe",
+    "train": "trainer",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

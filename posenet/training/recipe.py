@@ -94,21 +94,97 @@ def _fail(recipe, message):
     raise ValueError(f"recipe {recipe.name!r}: {message}")
 
 
+#: Allowed ranges of the numeric recipe fields: (integer?, low, high, low is exclusive).
+#: Wide enough for any real run, narrow enough to refuse a typo before a model is built
+#: (``model.num_blocks=99`` used to build for many minutes).
+RANGES = {
+    "batch_size": (True, 1, 4096, False),
+    "steps_per_epoch": (True, 1, 1_000_000, False),
+    "epochs": (True, 1, 10_000, False),
+    "workers": (True, 1, 64, False),
+    "seed": (True, 0, 2**32 - 1, False),
+    "lr": (False, 0.0, 1.0, True),
+    "lr_factor": (False, 0.0, 1.0, True),
+    "momentum": (False, 0.0, 0.999, False),
+}
+#: Ranges of the ``model`` keys: pose network presets (``build_model``) and ActionNetwork.
+MODEL_RANGES = {
+    "input_size": (True, 32, 512, False),
+    "num_blocks": (True, 1, 8, False),
+    "num_joints": (True, 1, 32, False),
+    "kernel_size": (True, 1, 9, False),
+    "num_features": (True, 1, 2048, False),
+    "depth_maps": (True, 0, 64, False),
+    "context_maps": (True, 0, 8, False),
+    "num_frames": (True, 1, 64, False),
+    "pose_dims": (True, 2, 3, False),
+    "stem_width": (False, 0.0, 4.0, True),
+    "pose_width": (False, 0.0, 4.0, True),
+    "alpha": (False, 0.0, 4.0, True),
+    "bn_momentum": (False, 0.0, 1.0, True),
+}
+VALIDATION_STEPS = (True, 1, 10_000, False)
+
+
+def _range_error(key, value, rule) -> str | None:
+    """The message for ``value`` of ``key`` outside ``rule`` (see RANGES), else None."""
+    integer, low, high, open_low = rule
+    kind = int if integer else (int, float)
+    ok = (isinstance(value, kind) and not isinstance(value, bool)
+          and (value > low if open_low else value >= low) and value <= high)
+    if ok:
+        return None
+    interval = f"{'(' if open_low else '['}{low}, {high}]"
+    what = "an integer" if integer else "a number"
+    return f"{key} must be {what} in {interval}, got {value!r}"
+
+
+def _check_model(recipe) -> None:
+    if not isinstance(recipe.model, dict):
+        _fail(recipe, f"model must be a dict of network arguments, got {recipe.model!r}")
+    for key, rule in MODEL_RANGES.items():
+        if key in recipe.model:
+            message = _range_error(f"model.{key}", recipe.model[key], rule)
+            if message:
+                _fail(recipe, message)
+    size = recipe.model.get("input_size")
+    if size is not None and size % 32:
+        _fail(recipe, f"model.input_size must be a multiple of 32 in [32, 512], got {size!r}")
+
+
+def _check_weights(recipe, field) -> None:
+    weights = getattr(recipe, field)
+    if not isinstance(weights, dict):
+        _fail(recipe, f"{field} must be a dict of weights, got {weights!r}")
+    for key, value in weights.items():
+        message = _range_error(f"{field}.{key}", value, (False, 0.0, 1e6, False))
+        if message:
+            _fail(recipe, message)
+
+
 def check(recipe: Recipe) -> None:
-    """ValueError naming the first field of ``recipe`` that is out of range."""
+    """ValueError naming the first field of ``recipe`` that is out of range.
+
+    The message names the key, its value and the allowed range (:data:`RANGES`,
+    :data:`MODEL_RANGES`).
+    """
     for field, allowed in (("loader", LOADERS), ("metric", METRICS),
                            ("optimizer", OPTIMIZERS)):
         if getattr(recipe, field) not in allowed:
             _fail(recipe, f"{field} must be one of {', '.join(allowed)}, "
                           f"got {getattr(recipe, field)!r}")
-    for field in ("batch_size", "steps_per_epoch", "epochs", "workers"):
-        value = getattr(recipe, field)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            _fail(recipe, f"{field} must be an integer >= 1, got {value!r}")
-    if not isinstance(recipe.seed, int) or recipe.seed < 0:
-        _fail(recipe, f"seed must be an integer >= 0, got {recipe.seed!r}")
-    if not (isinstance(recipe.lr, int | float) and recipe.lr > 0):
-        _fail(recipe, f"lr must be a positive number, got {recipe.lr!r}")
+    for field, rule in RANGES.items():
+        message = _range_error(field, getattr(recipe, field), rule)
+        if message:
+            _fail(recipe, message)
+    if not isinstance(recipe.lr_drops, list | tuple) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 0
+            for d in recipe.lr_drops):
+        _fail(recipe, f"lr_drops must be a list of epochs (integers >= 0), "
+                      f"got {recipe.lr_drops!r}")
+    _check_model(recipe)
+    _check_weights(recipe, "loss_weights")
+    _check_weights(recipe, "action_weights")
     if not isinstance(recipe.sources, list | tuple) or not recipe.sources:
         _fail(recipe, "sources must be a non-empty list of {path, weight, ...}")
     for source in recipe.sources:
@@ -122,8 +198,13 @@ def check(recipe: Recipe) -> None:
         _fail(recipe, f"validation needs a path and takes {VALIDATION_KEYS}, "
                       f"got {recipe.validation!r}")
     holdout = recipe.validation.get("holdout")
-    if holdout is not None and not 0 < holdout < 1:
+    if holdout is not None and not (isinstance(holdout, int | float) and 0 < holdout < 1):
         _fail(recipe, f"validation holdout must be a fraction in (0, 1), got {holdout!r}")
+    if "steps" in recipe.validation:
+        message = _range_error("validation.steps", recipe.validation["steps"],
+                               VALIDATION_STEPS)
+        if message:
+            _fail(recipe, message)
 
 
 def parse_value(text: str):

@@ -9,12 +9,17 @@ Layout of ``RUN_DIR``::
     checkpoints/best.keras the model of the best validation epoch (best.json says which)
     backup/                weights, optimizer state and epoch for --resume
     model.keras            the final model, written when training completes
+
+A run stopped before its first finished epoch (NaN, a crash, Ctrl-C, a kill) leaves only
+an *unfinished* folder: nothing in it is worth keeping, so a new run may start afresh
+there (without --resume), and --resume starts it from epoch 1.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 
 from posenet.io import write_json_atomic
 from posenet.training.recipe import recipe_from_dict
@@ -32,12 +37,57 @@ def paths(run_dir) -> dict[str, str]:
     return {"root": root, **{k: os.path.join(root, v) for k, v in parts.items()}}
 
 
-def check_new(run_dir) -> None:
-    """RunDirError when ``run_dir`` exists and holds anything (nothing is touched)."""
+#: What a run writes before its first finished epoch.
+_UNFINISHED_PARTS = {"config.json", "log.csv", "tensorboard", "backup", "checkpoints"}
+
+
+def _files(folder) -> list[str]:
+    return [name for _, _, names in os.walk(folder) for name in names]
+
+
+def unfinished(run_dir) -> bool:
+    """True when ``run_dir`` holds a run that never finished an epoch and nothing else.
+
+    That is: only the parts a run writes (config.json, log.csv, tensorboard/, backup/,
+    checkpoints/), no backup metadata (written after each finished epoch), no checkpoint
+    model and no final model. A NaN first epoch's log row does not count.
+    """
+    p = paths(run_dir)
+    if not os.path.isdir(p["root"]) or not set(os.listdir(p["root"])) <= _UNFINISHED_PARTS:
+        return False
+    if os.path.exists(os.path.join(p["backup"], "training_metadata.json")):
+        return False
+    return not any(name.endswith(".keras") or name == "best.json"
+                   for name in _files(p["checkpoints"]))
+
+
+def check_new(run_dir) -> bool:
+    """Whether ``run_dir`` holds an unfinished run (:func:`unfinished`) to start afresh.
+
+    False when it is absent or empty; RunDirError when it holds anything else (nothing is
+    touched).
+    """
     root = os.fspath(run_dir)
-    if os.path.exists(root) and (not os.path.isdir(root) or os.listdir(root)):
-        raise RunDirError(f"run folder {root} already exists; pass --resume to continue it "
-                          "or choose another --out")
+    if not os.path.exists(root) or (os.path.isdir(root) and not os.listdir(root)):
+        return False
+    if unfinished(root):
+        return True
+    raise RunDirError(f"run folder {root} already exists; pass --resume to continue it "
+                      "or choose another --out")
+
+
+def clear_unfinished(run_dir) -> None:
+    """Remove the parts of an unfinished run (:func:`unfinished`), keeping the folder."""
+    if not unfinished(run_dir):
+        raise RunDirError(f"run folder {os.fspath(run_dir)} has finished epochs; "
+                          "refusing to clear it")
+    p = paths(run_dir)
+    for name in os.listdir(p["root"]):
+        path = os.path.join(p["root"], name)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
 
 
 def load_config(run_dir) -> dict:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import importlib.util
+import os
+import signal
+import threading
 
 import keras
 
@@ -72,6 +76,80 @@ def _distribution(enabled: bool, log):
         raise ValueError(f"--distribute is not supported on the {backend} backend")
 
 
+# True while ``fit`` runs (and its clean-up): a process forked then is a loader worker.
+_fitting = False
+# Per forking thread: whether this fork is guarded (SIGTERM blocked around it).
+_fork = threading.local()
+
+
+def _before_fork():
+    _fork.guarded = _fitting
+    if _fork.guarded:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+
+def _after_fork_in_parent():
+    if getattr(_fork, "guarded", False):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
+def _after_fork_in_child():
+    """In a loader worker forked during ``fit``: SIGTERM kills, Ctrl-C is the parent's.
+
+    Forked workers inherited the parent's SIGTERM handler (``posenet.interrupts``), which
+    only raises once Python runs: a worker blocked in C never did, and one forked as the
+    pool was terminated lost the signal (Python clears pending signals after a fork), so
+    ``terminate`` waited on it forever. SIGTERM stays blocked from before the fork until
+    the default action is back, so a pending one kills the worker on unblocking. Ctrl-C
+    reaches the whole process group: the parent stops and terminates the workers.
+    """
+    if getattr(_fork, "guarded", False):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
+if hasattr(os, "register_at_fork") and hasattr(signal, "pthread_sigmask"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)
+
+
+def _keras_pools():
+    """Keras' registry of the process pools of its PyDataset enqueuers (a WeakSet; a
+    private name, so an empty set when a Keras version lacks it)."""
+    try:
+        from keras.src.trainers.data_adapters import py_dataset_adapter
+    except ImportError:
+        return set()
+    return getattr(py_dataset_adapter, "_DATA_POOLS", set())
+
+
+@contextlib.contextmanager
+def _loader_workers():
+    """Terminates the loader worker pools started inside the block, however it ends.
+
+    When ``fit`` stops mid-epoch (NaN guard, Ctrl-C, SIGTERM, an error) Keras abandons the
+    epoch's iterator without stopping its enqueuer: the pool kept running and was only
+    finalised at interpreter exit, next to TensorFlow's generator-backed tf.data iterator,
+    where the process could hang or abort. Both are released here, while Python is whole.
+    """
+    global _fitting
+    pools = _keras_pools()
+    done = set(pools)
+    _fitting = True
+    try:
+        yield
+    finally:
+        # Twice: a pool Keras was creating as fit stopped is registered late, and the
+        # collection may finalise more of the abandoned enqueuer.
+        for _ in range(2):
+            for pool in set(pools) - done:
+                pool.terminate()  # SIGTERM to the workers, then joins them and its threads
+                done.add(pool)
+            gc.collect()  # the abandoned iterators and generators, now rather than at exit
+        _fitting = False
+
+
 def _callbacks(recipe, paths, loader, validation, resumed_epoch, log):
     guard = cb.NaNGuard()
     monitor = f"val_{recipe.metric}"
@@ -98,7 +176,8 @@ def train(recipe, run_dir, data_dir="datasets", *, resume=False, verbose=1,
           distribute=False, mixed_precision=False, callbacks=(), log=None) -> TrainResult:
     """Train ``recipe`` into ``run_dir`` (layout: ``posenet.training.run_dir``).
 
-    Without ``resume`` the folder must not exist (or be empty); with it, the run restarts
+    Without ``resume`` the folder must not exist, be empty or hold a run that never
+    finished an epoch (``run_dir.unfinished``: started afresh); with it, the run restarts
     from its backup: the epoch after the last finished one, with its weights, optimizer
     state and learning rate, and the very batches the uninterrupted run would have drawn.
     ``callbacks`` are added after the run's own; ``log`` receives notices (str).
@@ -111,10 +190,14 @@ def train(recipe, run_dir, data_dir="datasets", *, resume=False, verbose=1,
     paths = rd.paths(run_dir)
     if resume:
         rd.load_config(run_dir)  # a clear error when there is nothing to resume
+        stale = False
     else:
-        rd.check_new(run_dir)
+        stale = rd.check_new(run_dir)
     for path in recipe_files(recipe, data_dir):
         check_file(path)
+    if stale:
+        log(f"{paths['root']} holds a run that never finished an epoch: starting afresh")
+        rd.clear_unfinished(run_dir)
     rd.write_config(run_dir, recipe, data_dir)
     resumed_epoch = cb.restored_epoch(paths["backup"]) if resume else 0
     if resumed_epoch:
@@ -133,8 +216,9 @@ def train(recipe, run_dir, data_dir="datasets", *, resume=False, verbose=1,
         own, guard = _callbacks(recipe, paths, loader, validation, resumed_epoch, log)
         # shuffle=False: Keras would reorder the batches with Python's global random
         # state, which a resumed process does not share; the loader shuffles by seed.
-        history = model.fit(loader, epochs=recipe.epochs, verbose=verbose, shuffle=False,
-                            callbacks=[*own, *callbacks])
+        with _loader_workers():
+            history = model.fit(loader, epochs=recipe.epochs, verbose=verbose, shuffle=False,
+                                callbacks=[*own, *callbacks])
     if guard.message:
         raise cb.TrainingDiverged(guard.message)
     save_model_atomic(model, paths["model"])

@@ -1,0 +1,203 @@
+"""Exporting the pose network for other runtimes: SavedModel, LiteRT (.tflite), ONNX.
+
+:func:`export_network` writes the single-frame pose network of a ``.keras`` file (a
+PoseNetwork, a MobilePoseNetwork, or the pose part of a MultitaskModel), optionally cut
+after a block, with Keras's own ``model.export`` (LiteRT goes through TensorFlow's
+``TFLiteConverter``, ONNX through ``tf2onnx``), plus a sidecar JSON with what inference
+needs (:func:`sidecar_path`): the input (name, shape, RGB in [0, 1]), the output names,
+the joints' layout, the block used, the pose dimensions and the depth range.
+
+The exported input is float32 RGB in [0, 1], (N, S, S, 3), N free unless ``batch_size``
+fixes it. Everything is written beside the target under a temporary name and renamed at
+the end: a failure leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+
+import numpy as np
+
+from posenet.io import remove_stale_temporaries, temporary_name, write_json_atomic
+
+#: ``--format`` name -> (Keras export format, file suffix or "" for a folder).
+FORMATS = {"savedmodel": ("tf_saved_model", ""), "litert": ("litert", ".tflite"),
+           "onnx": ("onnx", ".onnx")}
+#: Modules each format needs to be exported, and the extra that installs them.
+EXPORT_NEEDS = {"onnx": (("tf2onnx", "onnx"), "onnx")}
+SCHEMA = "posenet-export/1"
+#: Name of the sidecar inside an exported folder (SavedModel).
+FOLDER_SIDECAR = "posenet_export.json"
+
+
+class ExportError(Exception):
+    """An export that cannot be done; the message says why."""
+
+
+def missing_modules(modules) -> list[str]:
+    """The names among ``modules`` that cannot be imported here."""
+    return [m for m in modules if importlib.util.find_spec(m) is None]
+
+
+def require(modules, extra):
+    """ExportError naming the ``pip install 'posenet[extra]'`` when a module is missing."""
+    missing = missing_modules(modules)
+    if missing:
+        raise ExportError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not "
+                          f"installed: pip install 'posenet[{extra}]'")
+
+
+def sidecar_path(path) -> str:
+    """The metadata JSON of an export: ``<PATH>.json`` beside a file, or
+    ``PATH/posenet_export.json`` inside a folder (SavedModel)."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        return os.path.join(path, FOLDER_SIDECAR)
+    return path + ".json"
+
+
+def resize_network(network, input_size):
+    """A copy of the (fully convolutional) ``network`` taking ``input_size`` inputs."""
+    from posenet.models.weights import copy_weights_by_name
+
+    if input_size == network.input_size:
+        return network
+    if input_size % 32:
+        raise ExportError(f"--input-size must be a multiple of 32, got {input_size}")
+    resized = type(network).from_config({**network.get_config(), "input_size": input_size})
+    try:
+        copy_weights_by_name(network, resized)
+    except ValueError as error:
+        raise ExportError(f"the network cannot take {input_size} px inputs: {error}") from None
+    return resized
+
+
+def metadata(network, fmt, block, num_blocks, batch_size, file, source=None, sha256=None):
+    """The sidecar dict of an export of ``network`` (already cut at ``block``)."""
+    from posenet.data.targets import DEPTH_RANGE_MM
+    from posenet.evaluation.predict import layout_name
+    from posenet.outputs import pose_output, visibility_output
+    from posenet.skeleton import get_skeleton
+
+    size = int(network.input_size)
+    skeleton = get_skeleton(layout_name(network.num_joints))
+    return {
+        "schema": SCHEMA, "format": fmt, "file": file,
+        "network": type(network).__name__,
+        "input": {"name": "image", "shape": [batch_size, size, size, 3], "dtype": "float32",
+                  "channels": "RGB", "range": [0.0, 1.0]},
+        "outputs": sorted(network.output_names),
+        "pose_output": pose_output(block), "visibility_output": visibility_output(block),
+        "input_size": size, "num_joints": int(network.num_joints),
+        "layout": skeleton.name, "joints": list(skeleton.joints),
+        "num_blocks": int(num_blocks), "block": int(block),
+        "pose_dims": int(network.pose_dims),
+        "depth_range_mm": float(DEPTH_RANGE_MM) if network.pose_dims == 3 else None,
+        "batch_size": batch_size, "source": source, "sha256": sha256,
+    }
+
+
+def export_model(network, fmt, path, batch_size=None):
+    """``network.export`` to ``path`` in the posenet ``fmt`` (no sidecar, not atomic)."""
+    import keras
+
+    keras_format, _ = FORMATS[fmt]
+    kwargs = {}
+    if batch_size is not None:
+        import tensorflow as tf
+
+        size = network.input_size
+        kwargs["input_signature"] = [tf.TensorSpec((batch_size, size, size, 3), tf.float32,
+                                                   name="image")]
+    if keras.backend.backend() != "tensorflow":
+        raise ExportError("export runs on the tensorflow Keras backend (--backend tensorflow)")
+    # the ONNX exporter refuses a model never called (as one just loaded is)
+    network.predict_on_batch(np.zeros((1, network.input_size, network.input_size, 3),
+                                      np.float32))
+    network.export(path, format=keras_format, verbose=False, **kwargs)
+
+
+def check_destination(path):
+    """ExportError when ``path``'s folder does not exist or cannot be written."""
+    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+    if not os.path.isdir(folder):
+        raise ExportError(f"cannot write {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot write {path}: the folder {folder} is not writable")
+    if os.path.isdir(path) and not os.path.isfile(os.path.join(path, FOLDER_SIDECAR)):
+        raise ExportError(f"{path} is a folder that is not a posenet export: not replacing it")
+
+
+def _replace(source, target):
+    """Rename ``source`` onto ``target``; a folder replaces a folder (the old one is moved
+    aside first, then removed)."""
+    if os.path.isdir(target) and not os.path.islink(target):
+        old = temporary_name(target)
+        os.replace(target, old)
+        os.replace(source, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(source, target)
+
+
+def write_export(network, fmt, path, block=None, num_blocks=None, batch_size=None,
+                 source=None, sha256=None) -> dict:
+    """Export the in-memory pose ``network`` (already cut at ``block``, default its last)
+    to ``path`` atomically with its sidecar; returns the sidecar dict."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    if fmt in EXPORT_NEEDS:
+        require(*EXPORT_NEEDS[fmt])
+    path = os.path.abspath(os.fspath(path))
+    check_destination(path)
+    block = network.num_blocks if block is None else int(block)
+    num_blocks = network.num_blocks if num_blocks is None else int(num_blocks)
+    suffix = FORMATS[fmt][1]
+    remove_stale_temporaries(os.path.dirname(path))
+    folder = temporary_name(path)
+    os.mkdir(folder)
+    try:
+        tmp = os.path.join(folder, "model" + suffix)
+        export_model(network, fmt, tmp, batch_size)
+        info = metadata(network, fmt, block, num_blocks, batch_size, os.path.basename(path),
+                        source, sha256)
+        if suffix:  # a file: the sidecar lies beside it, renamed after the file
+            write_json_atomic(os.path.join(folder, "sidecar.json"), info)
+            _replace(tmp, path)
+            _replace(os.path.join(folder, "sidecar.json"), path + ".json")
+        else:  # a folder: the sidecar lies inside, so one rename publishes both
+            write_json_atomic(os.path.join(tmp, FOLDER_SIDECAR), info)
+            _replace(tmp, path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return info
+
+
+def export_network(weights, fmt, path, block=None, batch_size=None, input_size=None) -> dict:
+    """Export the pose network of ``weights`` (a ``.keras`` path, or anything
+    ``posenet.inference.weights.load_weights`` takes) cut after ``block`` (default: its
+    last) to ``path`` in ``fmt`` (:data:`FORMATS`); returns the sidecar dict.
+
+    ExportError (or ``WeightsError``) with the reason on bad input.
+    """
+    from posenet.inference.weights import load_weights
+
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    if fmt in EXPORT_NEEDS:
+        require(*EXPORT_NEEDS[fmt])
+    check_destination(path)
+    if batch_size is not None and batch_size < 1:
+        raise ExportError(f"--batch-size must be at least 1, got {batch_size}")
+    loaded = load_weights(weights)
+    pose = loaded.pose
+    if block is not None and not 1 <= block <= pose.num_blocks:
+        raise ExportError(f"--block must be in 1..{pose.num_blocks}, got {block}")
+    block = pose.num_blocks if block is None else int(block)
+    network = pose if block == pose.num_blocks else pose.truncated(block)
+    if input_size is not None:
+        network = resize_network(network, int(input_size))
+    return write_export(network, fmt, path, block, pose.num_blocks, batch_size,
+                        loaded.source, loaded.sha256)
