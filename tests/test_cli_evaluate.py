@@ -70,7 +70,8 @@ def test_weights_that_are_not_a_network(files, tmp_path):
     junk = tmp_path / "junk.keras"
     junk.write_bytes(b"junk")
     result = _run(["--weights", junk, "--dataset", files / "lsp_test.h5"])
-    assert result.exit_code == 1 and "cannot load the network" in result.output
+    # Refused from the file itself, before Keras loads anything.
+    assert result.exit_code == 2 and "is not a .keras file" in result.output
 
 
 def test_2d_network_asked_for_mpjpe(files, tmp_path):
@@ -102,5 +103,6 @@ def test_block_out_of_range(files, tmp_path):
     out = tmp_path / "report.json"
     result = _run(["--weights", files / "net2d.keras", "--dataset", files / "lsp_test.h5",
                    "--block", "3", "--out", out])
-    assert result.exit_code == 1 and "--block 3 is outside 1..2" in result.output
+    # Checked against the file's stored config before the network loads (a usage error).
+    assert result.exit_code == 2 and "3 is outside 1..2" in result.output
     assert "Traceback" not in result.output and not _leftovers(tmp_path)

@@ -94,7 +94,8 @@ def test_check_weights_reads_the_block_count(files, tmp_path):
     assert check_weights(files["bundle"]) == 2
     multitask = tmp_path / "multitask.keras"
     with zipfile.ZipFile(multitask, "w") as archive:
-        archive.writestr("config.json", json.dumps({"config": {"pose": {"num_blocks": 5}}}))
+        archive.writestr("config.json", json.dumps({"class_name": "MultitaskModel",
+                                                    "config": {"pose": {"num_blocks": 5}}}))
     assert check_weights(multitask) == 5
     bad = tmp_path / "bad.json"
     bad.write_text("{oops")

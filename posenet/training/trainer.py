@@ -109,9 +109,14 @@ def _after_fork_in_child():
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
-if hasattr(os, "register_at_fork") and hasattr(signal, "pthread_sigmask"):
+def _install_fork_hooks():
+    """Register the fork hooks once per process, on the first ``fit`` (not on import:
+    ``os.register_at_fork`` cannot be undone, so importing posenet changes nothing)."""
+    if getattr(_install_fork_hooks, "done", False) or not hasattr(signal, "pthread_sigmask"):
+        return
     os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
                         after_in_child=_after_fork_in_child)
+    _install_fork_hooks.done = True
 
 
 def _keras_pools():
@@ -134,6 +139,7 @@ def _loader_workers():
     where the process could hang or abort. Both are released here, while Python is whole.
     """
     global _fitting
+    _install_fork_hooks()
     pools = _keras_pools()
     done = set(pools)
     _fitting = True
