@@ -11,6 +11,20 @@ TINY_POSE = dict(input_size=64, num_joints=17, num_blocks=2, kernel_size=3, num_
                  stem_width=0.25, depth_maps=4)
 
 
+def frames_of(path):
+    """Every frame of the video at ``path`` (BGR uint8), decoded by OpenCV."""
+    cap = cv2.VideoCapture(str(path))
+    try:
+        frames = []
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                return frames
+            frames.append(frame)
+    finally:
+        cap.release()
+
+
 def write_video(path, frames, size, fps=10.0):
     """Frames resized to ``size`` (W, H) as an MJPG .avi; returns the path."""
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)

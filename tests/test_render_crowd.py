@@ -17,22 +17,10 @@ from posenet.render.crowd import (
     write_crowd_video,
 )
 from posenet.render.motion import ANKLE_HEIGHT_MM, STAND, builtin_motion
+from tests.inference_fixtures import frames_of
 
 W, H, T = 320, 180, 40
 PELVIS, THORAX, NECK = 0, 8, 9
-
-
-def frames_of(path):
-    cap = cv2.VideoCapture(str(path))
-    try:
-        frames = []
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                return frames
-            frames.append(frame)
-    finally:
-        cap.release()
 
 
 def centre_x(boxes):

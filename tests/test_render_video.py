@@ -1,25 +1,12 @@
 """``posenet render`` and ``write_motion_video``: a decodable clip and its ground truth."""
 
-import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from cli.render import render
 from posenet.render.video import write_motion_video
-
-
-def frames_of(path):
-    cap = cv2.VideoCapture(str(path))
-    try:
-        frames = []
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                return frames
-            frames.append(frame)
-    finally:
-        cap.release()
+from tests.inference_fixtures import frames_of
 
 
 def test_video_has_the_frames_size_and_ground_truth(tmp_path):
