@@ -40,8 +40,18 @@ from cli.paths import check_out_file
               type=click.Choice(("keras", "litert", "onnx")),
               help="With --infer: what runs the pose network (repeatable: a row each, and "
                    "each one's model-only and end-to-end ratio to keras); default keras.")
+@click.option("--train", "train", is_flag=True,
+              help="Instead: training samples/s of --recipe on one device and, with "
+              "--distribute, on all visible devices, with the speed-up.")
+@click.option("--distribute", is_flag=True,
+              help="With --train: also data parallel over every visible device.")
+@click.option("--recipe", "recipe_name", default="tiny", show_default=True,
+              help="With --train: the recipe whose model and batch are measured.")
+@click.option("--cpu-devices", type=click.IntRange(1, 64), default=None,
+              help="With --train: split the CPU into N virtual devices first.")
 def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_path, infer,
-          num_frames, multi_person, jitter, weights, runtimes):
+          num_frames, multi_person, jitter, weights, runtimes, train, distribute,
+          recipe_name, cpu_devices):
     """Parameters, GFLOPs per frame and frames/s of each preset, at every block.
 
     With --loader, the frames/s of one data-loader worker against the training frames/s of
@@ -61,6 +71,11 @@ def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_pa
             f"unknown preset {unknown[0]!r}; known presets: {', '.join(sorted(PRESETS))}",
             param_hint="--preset",
         )
+    if (distribute or cpu_devices) and not train:
+        raise click.UsageError("--distribute and --cpu-devices go with --train")
+    if train:
+        _bench_train(recipe_name, batch_size, repeats, distribute, cpu_devices, json_path)
+        return
     if jitter:
         _bench_jitter(weights, num_frames, json_path)
         return
@@ -86,6 +101,38 @@ def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_pa
     if json_path:
         payload = {"rows": [vars(r) for r in rows]}
         write_json_atomic(json_path, payload)
+        click.echo(f"\nwrote {json_path}")
+
+
+def _bench_train(recipe_name, batch_size, repeats, distribute, cpu_devices, json_path):
+    from posenet.io import write_json_atomic
+    from posenet.training import apply_overrides, get_recipe
+    from posenet.training.distribution import DistributionError, split_cpu, visible_devices
+    from posenet.training.scaling import HEADER, RULE, format_row, measure
+
+    try:
+        recipe = get_recipe(recipe_name)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--recipe") from None
+    if batch_size is not None:
+        recipe = apply_overrides(recipe, {"batch_size": batch_size})
+    try:
+        if cpu_devices is not None:
+            split_cpu(cpu_devices)
+        devices = visible_devices()
+        counts = [1, len(devices)] if distribute else [1]
+        click.echo(f"{recipe.name}: global batch {recipe.batch_size}; devices: "
+                   f"{', '.join(devices)}\n")
+        rows = measure(recipe, counts, repeats=repeats)
+    except DistributionError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(HEADER)
+    click.echo(RULE)
+    for row in rows:
+        click.echo(format_row(row))
+    if json_path:
+        write_json_atomic(json_path, {"recipe": recipe.name, "devices": devices, "rows": [
+            {**vars(r), "efficiency": r.efficiency} for r in rows]})
         click.echo(f"\nwrote {json_path}")
 
 

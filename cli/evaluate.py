@@ -5,6 +5,8 @@ import os
 import click
 
 from cli.paths import check_out_file
+from posenet.inference.runtime import RUNTIMES
+from posenet.quantize import PRECISIONS
 
 #: Split evaluated when ``--dataset NAME`` is given without ``--split``.
 DEFAULT_SPLITS = {
@@ -68,6 +70,45 @@ def load_model(path):
                                    "a model saved with model.save('NAME.keras')") from None
 
 
+def check_runtime_options(runtime, precision, calibration, datasets_dir="datasets"):
+    """The int8 Calibration (None otherwise) of valid --runtime / --precision /
+    --calibration; BadParameter or ClickException (a missing package or calibration file)
+    before anything loads."""
+    from posenet.export import EXPORT_NEEDS, ExportError, require
+    from posenet.inference.runtime import RUNTIME_NEEDS
+    from posenet.quantize import Calibration
+
+    if precision is not None and runtime != "litert":
+        raise click.BadParameter(f"--precision is for --runtime litert, not {runtime}",
+                                 param_hint="--precision")
+    if calibration is not None and precision != "int8":
+        raise click.BadParameter("--calibration is for --precision int8",
+                                 param_hint="--calibration")
+    try:
+        for needs in (EXPORT_NEEDS, RUNTIME_NEEDS):  # exported, then run
+            if runtime in needs:
+                require(*needs[runtime])
+        if precision == "int8":
+            found = Calibration(calibration or os.path.join(datasets_dir, "lspet_train.h5"))
+            found.check()
+            return found
+    except ExportError as error:
+        raise click.ClickException(str(error)) from None
+    return None
+
+
+def check_exportable(weights, runtime):
+    """ClickException unless the saved network is a single-frame pose network (what
+    ``posenet export`` writes), read from its config before it loads."""
+    from posenet.io import read_keras_config
+
+    kind = read_keras_config(weights).get("class_name")
+    if kind not in ("PoseNetwork", "MobilePoseNetwork"):
+        raise click.ClickException(f"--runtime {runtime} runs single-frame pose networks "
+                                   f"(PoseNetwork, MobilePoseNetwork); {weights} holds a "
+                                   f"{kind}: use --runtime keras")
+
+
 @click.command()
 @click.option("--weights", type=click.Path(dir_okay=False), default=None,
               help="Saved network (.keras) [default: the shipped network for the datasets: "
@@ -96,19 +137,32 @@ def load_model(path):
               show_default=True,
               help="With --find-person: a first pose on the letterboxed image, or the mobile "
                    "presets' person heads.")
+@click.option("--runtime", type=click.Choice(RUNTIMES), default="keras", show_default=True,
+              help="What runs the pose network: Keras, or its export run by LiteRT or ONNX "
+                   "Runtime (exported once per weights into $POSENET_CACHE).")
+@click.option("--precision", type=click.Choice(PRECISIONS), default=None,
+              help="--runtime litert: float32 (default), float16 weights, or int8 "
+                   "(calibrated on --calibration).")
+@click.option("--calibration", type=click.Path(dir_okay=False), default=None,
+              help="--precision int8: prepared file whose person crops calibrate the ranges "
+                   "[default: <datasets-dir>/lspet_train.h5, LSPet's training split].")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="JSON report to write (atomically).")
 def evaluate(weights, datasets, splits, datasets_dir, block, flip, batch_size, clip_stride,
-             find_person, finder, out_path):
+             find_person, finder, runtime, precision, calibration, out_path):
     """Evaluate a saved network (--weights) on prepared datasets.
 
     The protocol follows the file's dataset: PCKh@0.5 (mpii), PCK@0.2 with the torso
     (lsp, lspet) or the box (penn_action, jhmdb), MPJPE and PA-MPJPE in mm given the true
     root depth (h36m, rendered sets), single- and multi-clip action accuracy (penn_action,
     jhmdb, ntu, for models with that action output). Every block is scored unless --block.
+    With --runtime litert or onnx the pose network runs through that runtime (single-frame
+    pose networks only), the protocols unchanged.
     """
     if find_person and flip:
         raise click.UsageError("--find-person and --flip cannot be combined")
+    calibration = check_runtime_options(runtime, precision, calibration, datasets_dir)
+    precision = precision or "float32"
     from posenet.evaluation import (
         EvaluationError,
         build_report,
@@ -117,7 +171,7 @@ def evaluate(weights, datasets, splits, datasets_dir, block, flip, batch_size, c
         write_report,
     )
     from posenet.evaluation.defaults import default_weights_file, stored_blocks
-    from posenet.io import read_keras_config
+    from posenet.io import read_keras_config, sha256_file
 
     files = resolve_files(datasets, splits, datasets_dir)
     if out_path is not None:
@@ -140,7 +194,17 @@ def evaluate(weights, datasets, splits, datasets_dir, block, flip, batch_size, c
     if block is not None and count is not None and block > count:
         raise click.BadParameter(f"{block} is outside 1..{count}, the blocks of {weights}",
                                  param_hint="--block")
+    if runtime != "keras":
+        check_exportable(weights, runtime)
     model = load_model(weights)
+    if runtime != "keras":
+        from posenet.evaluation.runtime_model import runtime_model
+        from posenet.export import ExportError
+
+        try:
+            model = runtime_model(model, runtime, sha256_file(weights), precision, calibration)
+        except (ExportError, EvaluationError) as error:
+            raise click.ClickException(str(error)) from None
     evaluations = []
     for path, split in files:
         try:
@@ -152,7 +216,8 @@ def evaluate(weights, datasets, splits, datasets_dir, block, flip, batch_size, c
             raise click.ClickException(f"{path}: {error}") from None
     options = {"block": block, "flip": flip, "batch_size": batch_size,
                "clip_stride": clip_stride,
-               "find_person": finder if find_person else None}
+               "find_person": finder if find_person else None, "runtime": runtime,
+               "precision": precision if runtime != "keras" else None}
     report = build_report(weights, evaluations, options)
     click.echo(format_table(report), nl=False)
     if out_path is not None:

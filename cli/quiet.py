@@ -11,10 +11,10 @@ import logging
 import os
 import re
 import sys
-import tempfile
 import warnings
 
-VERBOSE_ENV = "POSENET_VERBOSE"
+from posenet import native_output
+from posenet.native_output import VERBOSE_ENV
 
 #: Read by the libraries when they load; the commands import them lazily, after this is set.
 QUIET_ENV = {
@@ -35,37 +35,18 @@ CHATTER = re.compile(
     r"|^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IW] "  # TensorFlow's own info and warnings
     r"|Unable to register cu\w+ factory"  # duplicate CUDA plugin registration, harmless
     r"|rebuild TensorFlow with the appropriate compiler flags"
+    r"|" + native_output.LITERT_CHATTER.pattern
 )
 
 #: Modules whose import runs under :func:`filtered_stderr`.
 NOISY_IMPORTS = ("tensorflow",)
 
 
-@contextlib.contextmanager
 def filtered_stderr(pattern=CHATTER):
     """Capture file descriptor 2 (native libraries write there directly) and, on leaving,
-    write back the captured lines that ``pattern`` does not match, so errors still show."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):  # no usable stderr: nothing to filter
-        yield
-        return
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            yield
-        finally:
-            with contextlib.suppress(OSError, ValueError):
-                sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            text = captured.read().decode(errors="replace")
-            kept = [line for line in text.splitlines(keepends=True) if not pattern.search(line)]
-            if kept:
-                sys.stderr.write("".join(kept))
-                sys.stderr.flush()
+    write back the captured lines that ``pattern`` does not match, so errors still show
+    (``posenet.native_output.filtered_stderr``)."""
+    return native_output.filtered_stderr(pattern)
 
 
 class _QuietLoader(importlib.abc.Loader):
@@ -118,6 +99,8 @@ def uninstall() -> None:
 def configure(verbose: bool) -> None:
     """Quiet the libraries (``verbose`` False) or leave them as they are (True)."""
     if verbose:
+        # read by the library's own filters (posenet.native_output), here and in workers
+        os.environ[VERBOSE_ENV] = "1"
         uninstall()
         return
     for name, value in QUIET_ENV.items():

@@ -103,13 +103,21 @@ def _resolve(name, out, config_path, assignments, epochs, batch_size, resume):
 @click.option("--batch-size", type=click.IntRange(1), default=None,
               help="Override the batch size.")
 @click.option("--mixed-precision", is_flag=True, help="Train with the mixed_float16 policy.")
-@click.option("--distribute", is_flag=True,
-              help="Data parallel over every visible accelerator.")
+@click.option("--distribute", type=click.Choice(["devices", "multi-worker"]),
+              is_flag=False, flag_value="devices", default=None,
+              help="Data parallel: over every visible device (--distribute alone), or over "
+              "the workers of TF_CONFIG (--distribute multi-worker). The global batch "
+              "(--batch-size) is split over all devices.")
+@click.option("--cpu-devices", type=click.IntRange(1, 64), default=None,
+              help="Split the CPU into N virtual devices (to try --distribute without "
+              "accelerators).")
+@click.option("--connect-timeout", type=click.FloatRange(1), default=120.0, show_default=True,
+              help="Seconds a multi-worker run waits for its peers before it fails.")
 @click.option("--verbose", type=click.IntRange(0, 2), default=None,
               help="Keras verbosity [default: progress bar on a terminal, else a line per "
               "epoch].")
 def train(recipe_name, out, data_dir, config_path, assignments, resume, epochs, batch_size,
-          mixed_precision, distribute, verbose):
+          mixed_precision, distribute, cpu_devices, connect_timeout, verbose):
     """Train RECIPE (one of the recipes below) into the run folder --out.
 
     An existing run folder is never overwritten: pass --resume to continue it, after an
@@ -125,14 +133,22 @@ def train(recipe_name, out, data_dir, config_path, assignments, resume, epochs, 
 
     from posenet.training import DataFileError, RunDirError, TrainingDiverged
     from posenet.training import train as run
+    from posenet.training.distribution import DistributionError, split_cpu
+
+    if cpu_devices is not None:
+        try:
+            split_cpu(cpu_devices)
+        except DistributionError as error:
+            raise click.BadParameter(str(error), param_hint="--cpu-devices") from None
 
     def log(message):
         click.echo(message, err=True)
 
     try:
         result = run(recipe, out, data_dir, resume=resume, verbose=verbose,
-                     distribute=distribute, mixed_precision=mixed_precision, log=log)
-    except RunDirError as error:
+                     distribute=distribute, mixed_precision=mixed_precision, log=log,
+                     connect_timeout=connect_timeout)
+    except (RunDirError, DistributionError) as error:
         raise click.UsageError(str(error)) from None
     except (DataFileError, FileNotFoundError, TrainingDiverged, ValueError) as error:
         _fail(click.ClickException(str(error)))

@@ -5,7 +5,8 @@ PoseNetwork, a MobilePoseNetwork, or the pose part of a MultitaskModel), optiona
 after a block, with Keras's own ``model.export`` (LiteRT goes through TensorFlow's
 ``TFLiteConverter``, ONNX through ``tf2onnx``), plus a sidecar JSON with what inference
 needs (:func:`sidecar_path`): the input (name, shape, RGB in [0, 1]), the output names,
-the joints' layout, the block used, the pose dimensions and the depth range.
+the joints' layout, the block used, the pose dimensions, the depth range and the precision
+(LiteRT can store float16 weights or quantize to int8: ``posenet.quantize``).
 
 The exported input is float32 RGB in [0, 1], (N, S, S, 3), N free unless ``batch_size``
 fixes it. Everything is written beside the target under a temporary name and renamed at
@@ -21,6 +22,7 @@ import shutil
 import numpy as np
 
 from posenet.io import remove_stale_temporaries, temporary_name, write_json_atomic
+from posenet.native_output import LITERT_CHATTER, quiet_native
 
 #: ``--format`` name -> (Keras export format, file suffix or "" for a folder).
 FORMATS = {"savedmodel": ("tf_saved_model", ""), "litert": ("litert", ".tflite"),
@@ -74,8 +76,10 @@ def resize_network(network, input_size):
     return resized
 
 
-def metadata(network, fmt, block, num_blocks, batch_size, file, source=None, sha256=None):
-    """The sidecar dict of an export of ``network`` (already cut at ``block``)."""
+def metadata(network, fmt, block, num_blocks, batch_size, file, source=None, sha256=None,
+             precision="float32", calibration=None):
+    """The sidecar dict of an export of ``network`` (already cut at ``block``);
+    ``calibration`` describes int8's calibration crops."""
     from posenet.data.targets import DEPTH_RANGE_MM
     from posenet.evaluation.predict import layout_name
     from posenet.outputs import pose_output, visibility_output
@@ -96,15 +100,17 @@ def metadata(network, fmt, block, num_blocks, batch_size, file, source=None, sha
         "pose_dims": int(network.pose_dims),
         "depth_range_mm": float(DEPTH_RANGE_MM) if network.pose_dims == 3 else None,
         "batch_size": batch_size, "source": source, "sha256": sha256,
+        "precision": precision, "calibration": calibration,
     }
 
 
-def export_model(network, fmt, path, batch_size=None):
-    """``network.export`` to ``path`` in the posenet ``fmt`` (no sidecar, not atomic)."""
+def export_model(network, fmt, path, batch_size=None, converter=None):
+    """``network.export`` to ``path`` in the posenet ``fmt`` (no sidecar, not atomic);
+    ``converter``: TFLiteConverter settings (litert, ``posenet.quantize``)."""
     import keras
 
     keras_format, _ = FORMATS[fmt]
-    kwargs = {}
+    kwargs = dict(converter or {})
     if batch_size is not None:
         import tensorflow as tf
 
@@ -116,7 +122,8 @@ def export_model(network, fmt, path, batch_size=None):
     # the ONNX exporter refuses a model never called (as one just loaded is)
     network.predict_on_batch(np.zeros((1, network.input_size, network.input_size, 3),
                                       np.float32))
-    network.export(path, format=keras_format, verbose=False, **kwargs)
+    with quiet_native(LITERT_CHATTER):  # the quantizer's summary line
+        network.export(path, format=keras_format, verbose=False, **kwargs)
 
 
 def check_destination(path):
@@ -143,26 +150,44 @@ def _replace(source, target):
 
 
 def write_export(network, fmt, path, block=None, num_blocks=None, batch_size=None,
-                 source=None, sha256=None) -> dict:
+                 source=None, sha256=None, precision="float32", calibration=None) -> dict:
     """Export the in-memory pose ``network`` (already cut at ``block``, default its last)
-    to ``path`` atomically with its sidecar; returns the sidecar dict."""
+    to ``path`` atomically with its sidecar; returns the sidecar dict.
+
+    ``precision`` (litert only): ``float32``, ``float16`` or ``int8``; int8 calibrates on
+    the crops of ``calibration`` (a ``posenet.quantize.Calibration``, default LSPet's
+    training split), see ``posenet.quantize``.
+    """
+    from posenet import quantize
+
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     if fmt in EXPORT_NEEDS:
         require(*EXPORT_NEEDS[fmt])
+    quantize.check_precision(fmt, precision)
     path = os.path.abspath(os.fspath(path))
     check_destination(path)
     block = network.num_blocks if block is None else int(block)
     num_blocks = network.num_blocks if num_blocks is None else int(num_blocks)
     suffix = FORMATS[fmt][1]
+    crops, described = None, None
+    if precision == "int8":  # read before anything is written: a bad file fails first
+        crops, described = quantize.calibration_crops(calibration or quantize.Calibration(),
+                                                      int(network.input_size))
+    converter = quantize.converter_options(precision) if fmt == "litert" else None
     remove_stale_temporaries(os.path.dirname(path))
     folder = temporary_name(path)
     os.mkdir(folder)
     try:
         tmp = os.path.join(folder, "model" + suffix)
-        export_model(network, fmt, tmp, batch_size)
+        if precision == "int8":
+            quantize.write_int8(network, tmp, crops, batch_size)
+        else:
+            export_model(network, fmt, tmp, batch_size, converter)
         info = metadata(network, fmt, block, num_blocks, batch_size, os.path.basename(path),
-                        source, sha256)
+                        source, sha256, precision, described)
+        if precision == "int8":  # the layers left in float32 (quantize.float_layers)
+            info["float_layers"] = quantize.float_layers(network)
         if suffix:  # a file: the sidecar lies beside it, renamed after the file
             write_json_atomic(os.path.join(folder, "sidecar.json"), info)
             _replace(tmp, path)
@@ -175,19 +200,25 @@ def write_export(network, fmt, path, block=None, num_blocks=None, batch_size=Non
     return info
 
 
-def export_network(weights, fmt, path, block=None, batch_size=None, input_size=None) -> dict:
+def export_network(weights, fmt, path, block=None, batch_size=None, input_size=None,
+                   precision="float32", calibration=None) -> dict:
     """Export the pose network of ``weights`` (a ``.keras`` path, or anything
     ``posenet.inference.weights.load_weights`` takes) cut after ``block`` (default: its
-    last) to ``path`` in ``fmt`` (:data:`FORMATS`); returns the sidecar dict.
+    last) to ``path`` in ``fmt`` (:data:`FORMATS`) at ``precision`` (litert: see
+    :func:`write_export`); returns the sidecar dict.
 
     ExportError (or ``WeightsError``) with the reason on bad input.
     """
+    from posenet import quantize
     from posenet.inference.weights import load_weights
 
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     if fmt in EXPORT_NEEDS:
         require(*EXPORT_NEEDS[fmt])
+    quantize.check_precision(fmt, precision)
+    if precision == "int8":  # before the network loads
+        (calibration or quantize.Calibration()).check()
     check_destination(path)
     if batch_size is not None and batch_size < 1:
         raise ExportError(f"--batch-size must be at least 1, got {batch_size}")
@@ -200,4 +231,4 @@ def export_network(weights, fmt, path, block=None, batch_size=None, input_size=N
     if input_size is not None:
         network = resize_network(network, int(input_size))
     return write_export(network, fmt, path, block, pose.num_blocks, batch_size,
-                        loaded.source, loaded.sha256)
+                        loaded.source, loaded.sha256, precision, calibration)

@@ -25,15 +25,29 @@ ACTION_WEIGHTS = {"penn_action": 0.01, "ntu": 0.1}
 DEFAULT_ACTION_WEIGHT = 0.01
 
 
+def _replica_sum(value):
+    """``value`` summed over the replicas of a TensorFlow distribution strategy (itself
+    elsewhere: JAX's sharded arrays already span the global batch)."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        context = tf.distribute.get_replica_context()
+        if context is not None and context.num_replicas_in_sync > 1:
+            return context.all_reduce("SUM", tf.stop_gradient(value))
+    return value
+
+
 def _normalised_sum(per_item, counts):
-    """Per-sample sums of ``per_item`` divided by the batch's total ``counts`` (at least 1).
+    """Per-sample sums of ``per_item`` divided by the global batch's total ``counts`` (at
+    least 1).
 
     With the loss reduction "sum", these per-sample values add up to the batch mean over
-    labelled items.
+    labelled items. Under data parallelism each replica divides by the count of the whole
+    global batch, so the replicas' summed gradients are the one-device gradient.
     """
     axes = tuple(range(1, len(per_item.shape)))
     per_sample = ops.sum(per_item, axis=axes) if axes else per_item
-    return per_sample / ops.maximum(ops.sum(counts), 1.0)
+    return per_sample / ops.maximum(_replica_sum(ops.sum(counts)), 1.0)
 
 
 @keras.saving.register_keras_serializable(package="posenet")

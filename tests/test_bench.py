@@ -74,3 +74,40 @@ def test_infer_benchmark_rejects_missing_weights(tmp_path):
 
     result = CliRunner().invoke(bench, ["--infer", "--weights", str(tmp_path / "no.keras")])
     assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_train_benchmark_rows_and_speedups(tmp_path, monkeypatch):
+    """Speed-ups are each row's rate over the one-device rate of the same run."""
+    import posenet.training.scaling as scaling
+    from posenet.training import get_recipe
+
+    rates = {1: 40.0, 2: 60.0}
+    monkeypatch.setattr(scaling, "visible_devices", lambda: ["cpu:0", "cpu:1"])
+    monkeypatch.setattr(scaling, "_one_batch", lambda recipe, folder: None)
+    monkeypatch.setattr(scaling, "_rate", lambda r, f, b, count, s, n: rates[count])
+    rows = scaling.measure(get_recipe("tiny"), [2, 1])
+    assert [(r.devices, r.per_device) for r in rows] == [(1, 4), (2, 2)]
+    assert [r.speedup for r in rows] == [1.0, 1.5]
+    assert rows[1].efficiency == 0.75
+    assert scaling.format_row(rows[1]) == "| 2 | 4 | 2 | 60.0 | 1.50x | 75% |"
+    with pytest.raises(ValueError, match="3 devices asked, 2 visible"):
+        scaling.measure(get_recipe("tiny"), [1, 3])
+
+
+@pytest.mark.backend
+def test_train_benchmark_measures_one_device(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    out = tmp_path / "train.json"
+    result = CliRunner().invoke(main, ["bench", "--train", "--repeats", "1", "--json",
+                                       str(out)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["devices"], r["global_batch"], r["speedup"]) for r in rows] == [(1, 4, 1.0)]
+    assert rows[0]["samples_per_s"] > 0
+    refused = CliRunner().invoke(main, ["bench", "--distribute"])
+    assert refused.exit_code == 2 and "go with --train" in refused.output

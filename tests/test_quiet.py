@@ -127,7 +127,9 @@ def test_the_first_import_of_a_noisy_module_runs_filtered(tmp_path, monkeypatch,
 def test_verbose_leaves_the_libraries_settings_alone(monkeypatch):
     for name in (*quiet.QUIET_ENV, "TF_CPP_MIN_LOG_LEVEL"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(quiet.VERBOSE_ENV, "0")  # restored (unset) after the test
     monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
     quiet.configure(True)
     assert not any(name in os.environ for name in quiet.QUIET_ENV)
+    assert os.environ[quiet.VERBOSE_ENV] == "1"  # the library's own filters read it
     assert not any(isinstance(f, quiet.QuietImporter) for f in sys.meta_path)

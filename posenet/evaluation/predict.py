@@ -119,7 +119,10 @@ def predict_found(model, dataset, indices, block: int, batch_size: int = 16,
     """
     from posenet.inference.predictor import Predictor
 
-    predictor = Predictor(weights=model, block=block, batch_size=batch_size, finder=finder)
+    # a RuntimeModel (evaluation.runtime_model) hands its runtime to the Predictor
+    predictor = Predictor(weights=getattr(model, "network", model), block=block,
+                          batch_size=batch_size, finder=finder,
+                          runtime=getattr(model, "runtime", "keras"))
     out = []
     for part in batched(np.asarray(indices, np.int64), batch_size):
         results, _ = predictor.detect_single(read_images(dataset, part))

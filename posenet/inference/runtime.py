@@ -9,8 +9,10 @@ either uint8 BGR crops (N, S, S, 3), as the Predictor crops them (converted with
 written by ``posenet export`` (its sidecar JSON, when present, gives the fixed batch size).
 :func:`runtime_for` exports an in-memory network on the fly for the Predictor
 (``posenet infer --runtime``), into a cache folder (``$POSENET_CACHE``, default
-``~/.cache/posenet``) keyed by the weights' SHA-256, the block, the batch size and the
-format, so the export (tens of seconds) happens once per weights.
+``~/.cache/posenet``) keyed by the weights' SHA-256, the block, the batch size, the
+format and the precision (LiteRT: float32, float16 or int8, ``posenet.quantize``), so the
+export (tens of seconds) happens once per weights. LiteRT's interpreter is created quietly
+(its C++ INFO lines filtered, ``posenet.native_output``) unless ``$POSENET_VERBOSE``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import tempfile
 import numpy as np
 
 from posenet.export import ExportError, require, sidecar_path, write_export
+from posenet.native_output import LITERT_CHATTER, quiet_native
 
 RUNTIMES = ("keras", "litert", "onnx")
 #: Modules each runtime needs, and the extra that installs them.
@@ -95,8 +98,12 @@ class LiteRTRuntime:
         if not os.path.isfile(path):
             raise ExportError(f"LiteRT model {path} not found")
         self.info = _read_sidecar(path)
-        self.interpreter = Interpreter(model_path=path,
-                                       num_threads=num_threads or os.cpu_count() or 1)
+        # LiteRT's C++ logger prints an INFO line when the XNNPACK delegate is applied (at
+        # the first allocation): allocated here, under the filter, so it never shows.
+        with quiet_native(LITERT_CHATTER):
+            self.interpreter = Interpreter(model_path=path,
+                                           num_threads=num_threads or os.cpu_count() or 1)
+            self.interpreter.allocate_tensors()
         signatures = self.interpreter.get_signature_list()
         self.signature = next(iter(signatures))
         self.input_name = signatures[self.signature]["inputs"][0]
@@ -159,67 +166,119 @@ def cache_folder() -> str:
     return os.path.join(root, "exports")
 
 
-def runtime_for(kind, network, block=None, num_blocks=None, batch_size=None, sha256=None):
+def export_name(kind, network, block=None, batch_size=None, sha256=None,
+                precision="float32", calibration=None) -> str:
+    """The cache file name of an on-the-fly export (float32 keeps the historical name)."""
+    suffix = {"litert": ".tflite", "onnx": ".onnx"}[kind]
+    name = f"{sha256[:16]}-b{block}-n{batch_size or 'any'}-s{network.input_size}"
+    if precision != "float32":
+        name += f"-{precision}"
+    if precision == "int8":
+        from posenet.quantize import Calibration
+
+        name += f"-c{(calibration or Calibration()).key()}"
+    return name + suffix
+
+
+def runtime_for(kind, network, block=None, num_blocks=None, batch_size=None, sha256=None,
+                precision="float32", calibration=None):
     """The runtime ``kind`` of the in-memory pose ``network`` (cut at ``block``): Keras as
-    is, else exported first (cached by ``sha256`` when given, else in a temporary folder)."""
-    if kind == "keras":
-        return KerasRuntime(network)
+    is, else exported first (cached by ``sha256`` when given, else in a temporary folder)
+    at ``precision`` (litert: ``float32``, ``float16`` or ``int8``, calibrated on
+    ``calibration``, a ``posenet.quantize.Calibration``; see ``posenet.quantize``).
+
+    ``kind`` may also be a runtime already built (anything with ``predict``): returned as
+    it is, so a caller can hand the Predictor one it made."""
+    if not isinstance(kind, str) and hasattr(kind, "predict"):
+        return kind
     if kind not in RUNTIMES:
         raise ValueError(f"unknown runtime {kind!r}; known: {', '.join(RUNTIMES)}")
+    if kind == "keras":
+        if precision != "float32":
+            raise ExportError(f"precision {precision} is for the litert runtime, not keras")
+        return KerasRuntime(network)
+    from posenet.quantize import check_precision
+
+    check_precision(kind, precision)
     if kind in RUNTIME_NEEDS:
         require(*RUNTIME_NEEDS[kind])
-    suffix = {"litert": ".tflite", "onnx": ".onnx"}[kind]
+    if precision == "int8":  # fails before the export's minutes when the crops are absent
+        from posenet.quantize import Calibration
+
+        calibration = calibration or Calibration()
+        calibration.check()
+    export = {"batch_size": batch_size, "precision": precision, "calibration": calibration}
     if sha256:
         folder = cache_folder()
         os.makedirs(folder, exist_ok=True)
-        name = f"{sha256[:16]}-b{block}-n{batch_size or 'any'}-s{network.input_size}{suffix}"
-        path = os.path.join(folder, name)
+        path = os.path.join(folder, export_name(kind, network, block, batch_size, sha256,
+                                                precision, calibration))
         if not (os.path.isfile(path) and os.path.isfile(sidecar_path(path))):
-            write_export(network, kind, path, block, num_blocks, batch_size, sha256=sha256)
+            write_export(network, kind, path, block, num_blocks, sha256=sha256, **export)
         return load_runtime(kind, path)
     with tempfile.TemporaryDirectory(prefix="posenet-export-") as folder:
-        path = os.path.join(folder, "pose" + suffix)
-        write_export(network, kind, path, block, num_blocks, batch_size)
+        path = os.path.join(folder, export_name(kind, network, block, batch_size, "pose",
+                                                precision, calibration))
+        write_export(network, kind, path, block, num_blocks, **export)
         return load_runtime(kind, path)  # both runtimes read the file whole on loading
 
 
 def model_fps(runtime, batch, repeats=5) -> float:
     """Frames/s of ``runtime.predict`` on ``batch`` (median of ``repeats`` after a warm-up)."""
+    return interleaved_fps({"one": runtime}, batch, repeats)["one"]
+
+
+def interleaved_fps(runtimes: dict, batch, repeats=5) -> dict:
+    """Frames/s of each of ``runtimes`` (name -> runtime) on ``batch``: the median of
+    ``repeats`` rounds, each timing every runtime once in turn after a warm-up, so a
+    machine whose load drifts slows them all alike."""
     import time
 
-    runtime.predict(batch)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+    times: dict[str, list] = {name: [] for name in runtimes}
+    for runtime in runtimes.values():
         runtime.predict(batch)
-        times.append(time.perf_counter() - start)
-    return len(batch) / float(np.median(times))
+    for _ in range(repeats):
+        for name, runtime in runtimes.items():
+            start = time.perf_counter()
+            runtime.predict(batch)
+            times[name].append(time.perf_counter() - start)
+    return {name: len(batch) / float(np.median(t)) for name, t in times.items()}
 
 
 def main(argv=None):
-    """``python -m posenet.inference.runtime [WEIGHTS] [--batch-size N] [--runtime K ...]``:
-    model-only frames/s of the pose network per runtime and the ratio to Keras."""
+    """``python -m posenet.inference.runtime [WEIGHTS] [--batch-size N] [--runtime K ...]
+    [--precision P ...]``: model-only frames/s of the pose network per runtime (litert at
+    each ``--precision``; timed in interleaved rounds) and the ratio to Keras."""
     import argparse
 
     from posenet.inference.weights import load_weights
+    from posenet.quantize import PRECISIONS, Calibration
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("weights", nargs="?", default=None)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--runtime", action="append", choices=RUNTIMES)
+    parser.add_argument("--precision", action="append", choices=PRECISIONS,
+                        help="litert's precisions to measure (default: float32)")
+    parser.add_argument("--calibration", default=None, help="int8's prepared file")
     args = parser.parse_args(argv)
     loaded = load_weights(args.weights)
     pose = loaded.pose
     size = pose.input_size
     batch = np.random.default_rng(0).integers(0, 256, (args.batch_size, size, size, 3),
                                               dtype=np.uint8)
-    rates = {}
+    runtimes = {}
     for kind in args.runtime or RUNTIMES:
-        runtime = runtime_for(kind, pose, pose.num_blocks, pose.num_blocks,
-                              sha256=loaded.sha256)
-        rates[kind] = model_fps(runtime, batch)
-        ratio = rates[kind] / rates["keras"] if "keras" in rates else float("nan")
-        print(f"{kind}: {rates[kind]:.1f} frames/s (batch {args.batch_size}, {size} px), "
+        for precision in (args.precision or ["float32"]) if kind == "litert" else ["float32"]:
+            label = kind if precision == "float32" else f"{kind} {precision}"
+            runtimes[label] = runtime_for(kind, pose, pose.num_blocks, pose.num_blocks,
+                                          sha256=loaded.sha256, precision=precision,
+                                          calibration=Calibration(args.calibration))
+    rates = interleaved_fps(runtimes, batch, args.repeats)
+    for label, rate in rates.items():
+        ratio = rate / rates["keras"] if "keras" in rates else float("nan")
+        print(f"{label}: {rate:.1f} frames/s (batch {args.batch_size}, {size} px), "
               f"{ratio:.2f}x keras", flush=True)
 
 

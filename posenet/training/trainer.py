@@ -14,6 +14,7 @@ import keras
 
 from posenet.io import save_model_atomic
 from posenet.training import callbacks as cb
+from posenet.training import distribution as dist
 from posenet.training import run_dir as rd
 from posenet.training.data import check_file, recipe_files, training_loader, validation_loader
 from posenet.training.model import build, compile_model, freeze, initialise
@@ -28,6 +29,7 @@ class TrainResult:
     history: dict
     best: dict | None
     paths: dict
+    plan: dist.Plan | None = None
 
 
 def _accelerators() -> list[str]:
@@ -48,32 +50,6 @@ def _precision(mixed: bool, log):
         yield
     finally:
         keras.config.set_dtype_policy(previous)
-
-
-@contextlib.contextmanager
-def _distribution(enabled: bool, log):
-    """Data parallelism over every visible device (one device works too)."""
-    if not enabled:
-        yield
-        return
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        strategy = tf.distribute.MirroredStrategy()
-        log(f"data parallel over {strategy.num_replicas_in_sync} device(s)")
-        with strategy.scope():
-            yield
-    elif backend == "jax":
-        distribution = keras.distribution.DataParallel()
-        log(f"data parallel over {len(keras.distribution.list_devices())} device(s)")
-        keras.distribution.set_distribution(distribution)
-        try:
-            yield
-        finally:
-            keras.distribution.set_distribution(None)
-    else:
-        raise ValueError(f"--distribute is not supported on the {backend} backend")
 
 
 # True while ``fit`` runs (and its clean-up): a process forked then is a loader worker.
@@ -179,7 +155,8 @@ def _callbacks(recipe, paths, loader, validation, resumed_epoch, log):
 
 
 def train(recipe, run_dir, data_dir="datasets", *, resume=False, verbose=1,
-          distribute=False, mixed_precision=False, callbacks=(), log=None) -> TrainResult:
+          distribute=None, mixed_precision=False, callbacks=(), log=None,
+          connect_timeout=dist.DEFAULT_CONNECT_TIMEOUT) -> TrainResult:
     """Train ``recipe`` into ``run_dir`` (layout: ``posenet.training.run_dir``).
 
     Without ``resume`` the folder must not exist, be empty or hold a run that never
@@ -187,12 +164,16 @@ def train(recipe, run_dir, data_dir="datasets", *, resume=False, verbose=1,
     from its backup: the epoch after the last finished one, with its weights, optimizer
     state and learning rate, and the very batches the uninterrupted run would have drawn.
     ``callbacks`` are added after the run's own; ``log`` receives notices (str).
+    ``distribute`` is None, ``"devices"`` or ``"multi-worker"`` (``distribution.MODES``;
+    True means ``"devices"``); a multi-worker run waits ``connect_timeout`` s for its peers.
 
     Raises ``run_dir.RunDirError`` (folder), ``data.DataFileError`` (a dataset file),
     ``ValueError`` (recipe), ``FileNotFoundError`` (``init_weights``) and
-    ``callbacks.TrainingDiverged`` (NaN loss; the backup keeps the last healthy epoch).
+    ``callbacks.TrainingDiverged`` (NaN loss; the backup keeps the last healthy epoch),
+    ``distribution.DistributionError`` (a batch that does not split over the devices).
     """
     log = log or (lambda message: None)
+    distribute = "devices" if distribute is True else (distribute or None)
     paths = rd.paths(run_dir)
     if resume:
         rd.load_config(run_dir)  # a clear error when there is nothing to resume
@@ -201,15 +182,17 @@ def train(recipe, run_dir, data_dir="datasets", *, resume=False, verbose=1,
         stale = rd.check_new(run_dir)
     for path in recipe_files(recipe, data_dir):
         check_file(path)
-    if stale:
-        log(f"{paths['root']} holds a run that never finished an epoch: starting afresh")
-        rd.clear_unfinished(run_dir)
-    rd.write_config(run_dir, recipe, data_dir)
-    resumed_epoch = cb.restored_epoch(paths["backup"]) if resume else 0
-    if resumed_epoch:
-        log(f"resuming after epoch {resumed_epoch} of {recipe.epochs}")
 
-    with _precision(mixed_precision, log), _distribution(distribute, log):
+    # The devices are known (and the batch checked) before anything is written.
+    with (_precision(mixed_precision, log),
+          dist.distribution(distribute, recipe.batch_size, log, connect_timeout) as plan):
+        if stale:
+            log(f"{paths['root']} holds a run that never finished an epoch: starting afresh")
+            rd.clear_unfinished(run_dir)
+        rd.write_config(run_dir, recipe, data_dir)
+        resumed_epoch = cb.restored_epoch(paths["backup"]) if resume else 0
+        if resumed_epoch:
+            log(f"resuming after epoch {resumed_epoch} of {recipe.epochs}")
         keras.utils.set_random_seed(recipe.seed)
         model = build(recipe, data_dir)
         if recipe.init_weights and not resumed_epoch:
@@ -220,6 +203,10 @@ def train(recipe, run_dir, data_dir="datasets", *, resume=False, verbose=1,
         loader = training_loader(recipe, model, data_dir)
         validation = validation_loader(recipe, model, data_dir)
         own, guard = _callbacks(recipe, paths, loader, validation, resumed_epoch, log)
+        own = [*dist.prepare(model, plan), *own]
+        if plan.workers > 1 and keras.backend.backend() == "jax":
+            # Each JAX process feeds its part of the batch (TensorFlow shards by itself).
+            loader = dist.ProcessShard(loader, plan.worker, plan.workers)
         # shuffle=False: Keras would reorder the batches with Python's global random
         # state, which a resumed process does not share; the loader shuffles by seed.
         with _loader_workers():
@@ -229,5 +216,5 @@ def train(recipe, run_dir, data_dir="datasets", *, resume=False, verbose=1,
         raise cb.TrainingDiverged(guard.message)
     save_model_atomic(model, paths["model"])
     best = next(c.best for c in own if isinstance(c, cb.Checkpoints))
-    return TrainResult(history=dict(history.history), best=best, paths=paths)
+    return TrainResult(history=dict(history.history), best=best, paths=paths, plan=plan)
 

@@ -90,6 +90,19 @@ def accuracy(probs, onehot) -> float:
                                    onehot[labelled].argmax(-1))["overall"]
 
 
+def _predict(model, x):
+    """The model's outputs on the batch ``x``, under a distribution strategy too."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if tf.distribute.has_strategy():
+            # predict_on_batch hands every replica the whole batch and concatenates the
+            # replicas' outputs; predict splits the batch.
+            size = len(next(iter(x.values())) if isinstance(x, dict) else x)
+            return model.predict(x, batch_size=size, verbose=0)
+    return model.predict_on_batch(x)
+
+
 def evaluate(model, batches, metric: str, action_dataset=None) -> dict:
     """``{metric: value, ...}`` of ``model`` over ``batches`` [(inputs, targets)]."""
     names = list(model.output_names)
@@ -99,7 +112,7 @@ def evaluate(model, batches, metric: str, action_dataset=None) -> dict:
         key = _last([n for n in names if _kind(n) == "pose"], "pose_")
     preds, targets = [], []
     for x, y in batches:
-        out = model.predict_on_batch(x)
+        out = _predict(model, x)
         out = out if isinstance(out, dict) else dict(zip(names, out, strict=True))
         preds.append(np.asarray(out[key], np.float64))
         targets.append(y[key])
