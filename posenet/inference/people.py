@@ -1,4 +1,4 @@
-"""People's boxes: from joints, smoothed, compared (IoU).
+"""People's boxes: from joints, smoothed, compared (IoU), clipped; a found person's score.
 
 Boxes are ``(x1, y1, x2, y2)`` in continuous image px (pixel ``i`` covers ``[i, i + 1)``).
 """
@@ -13,6 +13,11 @@ CONFIDENT = 0.5
 BOX_PADDING = 0.2
 #: Weight of the newest box in the exponential smoothing of a track's box.
 SMOOTHING = 0.6
+#: Drift (mean joint distance between two estimates over the box side) that divides the
+#: person score by e (:func:`person_score`).
+DRIFT_SCALE = 0.5
+#: Side (px) under which a box clipped to the frame holds no person.
+MIN_BOX_SIDE = 4.0
 
 
 def box_from_joints(joints2d, padding=BOX_PADDING, min_side=8.0) -> np.ndarray | None:
@@ -50,3 +55,30 @@ def iou(a, b) -> np.ndarray:
     inter = w * h
     area = lambda x: (x[..., 2] - x[..., 0]) * (x[..., 3] - x[..., 1])  # noqa: E731
     return inter / np.maximum(area(a) + area(b) - inter, 1e-9)
+
+
+def person_score(confidence, first_joints, final_joints, box) -> float:
+    """Score in [0, 1] of a person found in a whole frame: the mean joint ``confidence``
+    times ``exp(-drift / DRIFT_SCALE)``, where the drift is the mean distance (px) between
+    the joints of two estimates of the same person (``first_joints``, ``final_joints``:
+    (J, >=2) px) over the longer side of their ``box`` (px). A real person is found at the
+    same place twice; on an empty frame the joints wander between the two crops."""
+    first = np.asarray(first_joints, np.float64)[:, :2]
+    final = np.asarray(final_joints, np.float64)[:, :2]
+    side = max(float(box[2] - box[0]), float(box[3] - box[1]), 1e-9)
+    distances = np.linalg.norm(first - final, axis=1)
+    if not np.isfinite(distances).any():
+        return 0.0
+    drift = float(np.nanmean(distances)) / side
+    return float(confidence) * float(np.exp(-drift / DRIFT_SCALE))
+
+
+def clip_box(box, width, height, min_side=MIN_BOX_SIDE):
+    """``box`` (x1, y1, x2, y2) px clipped to a ``width`` x ``height`` frame; None when a
+    side of the clipped box is under ``min_side`` px (or ``box`` is None)."""
+    if box is None:
+        return None
+    clipped = np.clip(np.asarray(box, np.float64), 0.0, [width, height, width, height])
+    if min(clipped[2] - clipped[0], clipped[3] - clipped[1]) < min_side:
+        return None
+    return clipped
