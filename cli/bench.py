@@ -40,6 +40,10 @@ from cli.paths import check_out_file
               type=click.Choice(("keras", "litert", "onnx")),
               help="With --infer: what runs the pose network (repeatable: a row each, and "
                    "each one's model-only and end-to-end ratio to keras); default keras.")
+@click.option("--precision", "precisions", multiple=True,
+              type=click.Choice(("float32", "float16", "int8")),
+              help="With --infer: the litert rows' precisions (repeatable: a litert row "
+                   "each); default float32.")
 @click.option("--train", "train", is_flag=True,
               help="Instead: training samples/s of --recipe on one device and, with "
               "--distribute, on all visible devices, with the speed-up.")
@@ -50,7 +54,7 @@ from cli.paths import check_out_file
 @click.option("--cpu-devices", type=click.IntRange(1, 64), default=None,
               help="With --train: split the CPU into N virtual devices first.")
 def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_path, infer,
-          num_frames, multi_person, jitter, weights, runtimes, train, distribute,
+          num_frames, multi_person, jitter, weights, runtimes, precisions, train, distribute,
           recipe_name, cpu_devices):
     """Parameters, GFLOPs per frame and frames/s of each preset, at every block.
 
@@ -79,11 +83,14 @@ def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_pa
     if jitter:
         _bench_jitter(weights, num_frames, json_path)
         return
+    if precisions and "litert" not in runtimes:
+        raise click.UsageError("--precision goes with --runtime litert")
     if multi_person and not infer:
         raise click.UsageError("--multi-person goes with --infer")
     if infer:
         _bench_infer(presets or ("cpu_3d",), weights, batch_size or 16, repeats, num_frames,
-                     json_path, multi_person, runtimes or ("keras",))
+                     json_path, multi_person, runtimes or ("keras",),
+                     precisions or ("float32",))
         return
     batch_size = batch_size or 8
     if loader_path:
@@ -177,7 +184,7 @@ def _bench_loader(path, presets, batch_size, repeats, input_size, json_path):
 
 
 def _bench_infer(presets, weights, batch_size, repeats, num_frames, json_path,
-                 multi_person=False, runtimes=("keras",)):
+                 multi_person=False, runtimes=("keras",), precisions=("float32",)):
     import os
 
     from posenet.export import ExportError
@@ -196,15 +203,18 @@ def _bench_infer(presets, weights, batch_size, repeats, num_frames, json_path,
     for name in [weights] if weights else presets:
         # "default": the shipped bundle (pose and action networks), as `posenet infer` runs.
         model = (None if name == "default" else name) if weights else build_model(name)
-        for runtime in runtimes:
+        for runtime, precision in [(r, p) for r in runtimes
+                                   for p in (precisions if r == "litert" else ("float32",))]:
             try:
                 row = bench_infer(model, num_frames=num_frames, batch_size=batch_size,
-                                  repeats=repeats, multi_person=multi_person, runtime=runtime)
+                                  repeats=repeats, multi_person=multi_person, runtime=runtime,
+                                  precision=precision)
             except (OSError, ValueError, RuntimeError, WeightsError, ExportError) as error:
                 raise click.ClickException(str(error)) from None
             row["weights"] = str(name)
             rows.append(row)
-            label = name if runtime == "keras" else f"{name} ({runtime})"
+            label = name if runtime == "keras" else f"{name} ({runtime}" + (
+                ")" if precision == "float32" else f" {precision})")
             click.echo(f"| {label} | {row['frames']} ({row['width']}x{row['height']}) | "
                        f"{row['end_to_end']:.1f} | {row['model_only']:.1f} | "
                        f"{row['ratio']:.2f} | {row['decode_only']:.1f} | "
@@ -217,7 +227,8 @@ def _bench_infer(presets, weights, batch_size, repeats, num_frames, json_path,
                 row["vs_keras"] = {k: row[k] / base[k] for k in ("model_only", "end_to_end")}
     for row in rows:
         if "vs_keras" in row:
-            click.echo(f"{row['weights']} {row['runtime']} vs keras: model-only "
+            click.echo(f"{row['weights']} {row['runtime']} {row['precision']} vs keras: "
+                       f"model-only "
                        f"{row['vs_keras']['model_only']:.2f}x, end-to-end "
                        f"{row['vs_keras']['end_to_end']:.2f}x")
     if json_path:

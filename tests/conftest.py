@@ -7,6 +7,10 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# `posenet infer` runs LiteRT by default, exporting each network once: the suite's many
+# small random networks would each be exported, so its commands default to Keras here
+# (tests/test_cli_infer.py checks the real default; the LiteRT tests ask for it).
+os.environ.setdefault("POSENET_RUNTIME", "keras")
 
 #: Real datasets live beside the project (never inside it); CI has them, clones may not.
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

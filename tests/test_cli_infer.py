@@ -146,3 +146,23 @@ def test_multi_person_without_detector_weights(files, tmp_path, monkeypatch):
                  "--multi-person")
     assert result.exit_code != 0 and "person detector" in result.output
     assert np.all([p.suffix != ".json" for p in tmp_path.iterdir()])
+
+
+def test_litert_is_the_default_runtime_and_precision_goes_with_it(files, tmp_path,
+                                                                   monkeypatch):
+    """Without POSENET_RUNTIME the pose network runs on LiteRT (the measured choice);
+    --precision other than float32 is refused for the other runtimes before any work."""
+    import cli.infer
+
+    seen = {}
+    monkeypatch.setattr(cli.infer, "run_infer",
+                        lambda *args: seen.update(args[7]))  # the Predictor's options
+    target = str(files["video"])
+    result = CliRunner().invoke(infer, [target, "--out", str(tmp_path / "a")],
+                                env={"POSENET_RUNTIME": None})
+    assert result.exit_code == 0, result.output
+    assert seen["runtime"] == "litert" and seen["precision"] == "float32"
+    result = CliRunner().invoke(infer, [target, "--out", str(tmp_path / "b"), "--runtime",
+                                        "keras", "--precision", "int8"])
+    assert result.exit_code == 2 and "int8 is for --runtime litert" in result.output
+    assert not (tmp_path / "b").exists()

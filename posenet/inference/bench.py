@@ -98,7 +98,7 @@ def four_walkers():
 
 
 def bench_infer(weights, num_frames=256, size=(1280, 720), batch_size=16, repeats=4,
-                multi_person=False, runtime="keras"):
+                multi_person=False, runtime="keras", precision="float32"):
     """End-to-end ``posenet infer`` (decode, find the person, crop, model, write the JSON)
     against the model alone, on a rendered ``size`` clip; returns the rates and the ratio.
 
@@ -106,7 +106,8 @@ def bench_infer(weights, num_frames=256, size=(1280, 720), batch_size=16, repeat
     ``multi_person``: 4 people walking (:func:`four_walkers`), detected and tracked as
     ``posenet infer --multi-person`` does; the row adds the detector's own frames/s, its
     calls per frame and the people found per frame. The detector runs on LiteRT with
-    ``runtime="litert"``, else on Keras (``detector_runtime.for_pose_runtime``).
+    ``runtime="litert"``, else on Keras (``detector_runtime.for_pose_runtime``);
+    ``precision`` is the litert network's (``posenet.quantize``).
     """
     import os
     import tempfile
@@ -119,7 +120,7 @@ def bench_infer(weights, num_frames=256, size=(1280, 720), batch_size=16, repeat
 
     # runtime: keras, litert or onnx (posenet.inference.runtime)
     predictor = Predictor(weights, batch_size=batch_size, multi_person=multi_person,
-                          runtime=runtime)
+                          runtime=runtime, precision=precision)
     people = len(four_walkers()) if multi_person else 1
     found, detector_calls = [], []
     if multi_person:  # counted: the detector runs every detect_every frames, and more
@@ -159,7 +160,7 @@ def bench_infer(weights, num_frames=256, size=(1280, 720), batch_size=16, repeat
         rates["matmul_gflops"] = max(before, matmul_gflops())
     return {**rates, "frames": num_frames, "width": size[0], "height": size[1],
             "batch_size": batch_size, "people": people, "runtime": runtime,
-            "people_found": float(np.mean(found))}
+            "precision": precision, "people_found": float(np.mean(found))}
 
 
 def still_person_jitter(weights=None, num_frames=100, fps=25.0, size=(1280, 720),

@@ -119,12 +119,14 @@ class Predictor:
         runtime: what runs the pose network: ``keras``, or ``litert`` / ``onnx`` (exported
             on the fly, cached; ``posenet.inference.runtime``). The default detector runs
             on LiteRT with ``litert``, else on Keras (``detector_runtime.for_pose_runtime``).
+        precision: with ``litert``, ``float32``, ``float16`` or ``int8`` (calibrated on
+            LSPet training crops; ``posenet.quantize``, accuracy cost in weights/README).
     """
 
     def __init__(self, weights=None, block=None, multi_person=False, batch_size=16,
                  detector=None, detect_every=4, max_missed=30, redetect_below=0.4,
                  min_score=MIN_SCORE, finder="pose", refine_passes=1, smoothing="default",
-                 runtime="keras", crowded_every=2):
+                 runtime="keras", crowded_every=2, precision="float32"):
         self.weights = load_weights(weights)
         pose = self.weights.pose
         if block is not None and not 1 <= block <= pose.num_blocks:
@@ -132,7 +134,7 @@ class Predictor:
         self.block = pose.num_blocks if block is None else int(block)
         self.network = pose if self.block == pose.num_blocks else pose.truncated(self.block)
         self.runtime = runtime_for(runtime, self.network, self.block, pose.num_blocks,
-                                   sha256=self.weights.sha256)
+                                   sha256=self.weights.sha256, precision=precision)
         self.size, self.num_joints, self.dims = pose.input_size, pose.num_joints, pose.pose_dims
         self.skeleton = get_skeleton(layout_name(self.num_joints))
         self.multi_person, self.batch_size = bool(multi_person), int(batch_size)
