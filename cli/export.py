@@ -1,4 +1,5 @@
-"""``posenet export``: the pose network as a SavedModel, a LiteRT or an ONNX file."""
+"""``posenet export``: the pose network, or an action network, as a SavedModel, a LiteRT or
+an ONNX file."""
 
 import os
 
@@ -34,27 +35,50 @@ EXPORT_FORMATS = ("savedmodel", "litert", "onnx")
               show_default=True, help="int8: crops drawn from --calibration.")
 @click.option("--calibration-seed", type=int, default=DEFAULT_SEED, show_default=True,
               help="int8: seed of the draw of the calibration crops.")
+@click.option("--network", "network", default=None, metavar="pose|action:DATASET",
+              help="Which network of a bundle JSON, a manifest or 'default' (the shipped "
+                   "weights) to export: the pose network or the action network of DATASET "
+                   "(e.g. action:jhmdb). Default: the pose network, or the action network "
+                   "when WEIGHTS is an ActionNetwork .keras file.")
 def export(weights, fmt, out, block, batch_size, input_size, precision, calibration,
-           calibration_samples, calibration_seed):
+           calibration_samples, calibration_seed, network):
     """Export the pose network of WEIGHTS (a .keras PoseNetwork, MobilePoseNetwork or
-    MultitaskModel) for LiteRT, ONNX Runtime or TensorFlow Serving.
+    MultitaskModel) for LiteRT, ONNX Runtime or TensorFlow Serving; or an action network
+    (a pose-only ActionNetwork .keras file, or --network action:DATASET).
 
-    The input is float32 RGB in [0, 1], (N, S, S, 3); the outputs are the network's
-    pose_k and visibility_k. Nothing is left half-written on failure.
+    The pose input is float32 RGB in [0, 1], (N, S, S, 3); the outputs are the network's
+    pose_k and visibility_k. An action network takes windows of normalised poses, `poses`
+    (N, T, J, D) and `visibility` (N, T, J, 1), and outputs action_DATASET_k; its sidecar
+    lists the classes and the window length (--block, --input-size and int8 do not apply).
+    Nothing is left half-written on failure.
     """
     from posenet.export import ExportError, export_network
+    from posenet.export_actions import action_config, parse_network
     from posenet.inference.sources import check_weights
     from posenet.inference.weights import WeightsError
     from posenet.quantize import Calibration
 
-    if not os.path.isfile(weights):
+    if weights != "default" and not os.path.isfile(weights):
         raise click.BadParameter(f"{weights}: no such file", param_hint="WEIGHTS")
+    weights = None if weights == "default" else weights
     if precision is not None and fmt != "litert":
         raise click.BadParameter(f"--precision is for --format litert, not {fmt}",
                                  param_hint="--precision")
     if calibration is not None and precision != "int8":
         raise click.BadParameter("--calibration is for --precision int8",
                                  param_hint="--calibration")
+    try:
+        dataset = parse_network(network)
+        is_action = dataset is not None or (
+            network is None and weights is not None and not weights.lower().endswith(".json")
+            and action_config(weights) is not None)
+    except ExportError as error:
+        raise click.BadParameter(str(error), param_hint="--network") from None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="WEIGHTS") from None
+    if is_action:
+        return _export_action(weights, fmt, out, dataset, block, batch_size, input_size,
+                              precision)
     try:
         check_weights(weights)
     except ValueError as error:
@@ -75,3 +99,28 @@ def export(weights, fmt, out, block, batch_size, input_size, precision, calibrat
         if used["split"] and any(w in str(used["split"]) for w in ("test", "val")):
             click.echo(f"warning: calibrated on a {used['split']} split; figures measured on "
                        "it are not held out", err=True)
+
+
+def _export_action(weights, fmt, out, dataset, block, batch_size, input_size, precision):
+    """``posenet export`` of an action network (see posenet.export_actions)."""
+    from posenet.export import ExportError
+    from posenet.export_actions import ACTION_PRECISIONS, export_action_network
+    from posenet.inference.weights import WeightsError
+
+    for name, value in (("--block", block), ("--input-size", input_size)):
+        if value is not None:
+            raise click.BadParameter(f"{name} is for a pose network; an action network reads "
+                                     "windows of poses, exported whole", param_hint=name)
+    if precision not in (None, *ACTION_PRECISIONS):
+        raise click.BadParameter(f"an action network exports at float32 or float16, not "
+                                 f"{precision} (int8 calibrates on person crops)",
+                                 param_hint="--precision")
+    precision = precision or "float32"
+    try:
+        info = export_action_network(weights, fmt, out, dataset, batch_size, precision)
+    except (ExportError, WeightsError) as error:
+        raise click.ClickException(str(error)) from None
+    classes = ", ".join(f"{d}: {len(a['classes'])} classes" for d, a in info["actions"].items())
+    click.echo(f"wrote {out} ({fmt} {precision}, action network, {classes}, "
+               f"{info['num_frames']} frames of {info['num_joints']} joints in "
+               f"{info['pose_dims']}D, outputs {', '.join(info['outputs'])})")

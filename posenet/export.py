@@ -104,6 +104,15 @@ def metadata(network, fmt, block, num_blocks, batch_size, file, source=None, sha
     }
 
 
+def example_inputs(network, batch_size=1):
+    """Zero inputs of ``network``: a pose network's (N, S, S, 3) image, else one array per
+    Keras input keyed by its name (an ActionNetwork's ``poses`` and ``visibility``)."""
+    if hasattr(network, "input_size"):
+        size = network.input_size
+        return np.zeros((batch_size, size, size, 3), np.float32)
+    return {t.name: np.zeros((batch_size, *t.shape[1:]), np.float32) for t in network.inputs}
+
+
 def export_model(network, fmt, path, batch_size=None, converter=None):
     """``network.export`` to ``path`` in the posenet ``fmt`` (no sidecar, not atomic);
     ``converter``: TFLiteConverter settings (litert, ``posenet.quantize``)."""
@@ -114,14 +123,16 @@ def export_model(network, fmt, path, batch_size=None, converter=None):
     if batch_size is not None:
         import tensorflow as tf
 
-        size = network.input_size
-        kwargs["input_signature"] = [tf.TensorSpec((batch_size, size, size, 3), tf.float32,
-                                                   name="image")]
+        def spec(name, x):
+            return tf.TensorSpec((batch_size, *x.shape[1:]), tf.float32, name=name)
+
+        sample = example_inputs(network)
+        kwargs["input_signature"] = [spec("image", sample) if isinstance(sample, np.ndarray)
+                                     else {k: spec(k, v) for k, v in sample.items()}]
     if keras.backend.backend() != "tensorflow":
         raise ExportError("export runs on the tensorflow Keras backend (--backend tensorflow)")
     # the ONNX exporter refuses a model never called (as one just loaded is)
-    network.predict_on_batch(np.zeros((1, network.input_size, network.input_size, 3),
-                                      np.float32))
+    network.predict_on_batch(example_inputs(network))
     with quiet_native(LITERT_CHATTER):  # the quantizer's summary line
         network.export(path, format=keras_format, verbose=False, **kwargs)
 
@@ -147,6 +158,27 @@ def _replace(source, target):
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(source, target)
+
+
+def publish(path, suffix, write, info):
+    """Write a model with ``write(tmp)`` (``tmp`` ends in ``suffix``; "" for a folder) in a
+    temporary folder beside ``path``, with the sidecar ``info``, then rename both onto
+    ``path``: a failure leaves nothing half-written."""
+    remove_stale_temporaries(os.path.dirname(path))
+    folder = temporary_name(path)
+    os.mkdir(folder)
+    try:
+        tmp = os.path.join(folder, "model" + suffix)
+        write(tmp)
+        if suffix:  # a file: the sidecar lies beside it, renamed after the file
+            write_json_atomic(os.path.join(folder, "sidecar.json"), info)
+            _replace(tmp, path)
+            _replace(os.path.join(folder, "sidecar.json"), path + ".json")
+        else:  # a folder: the sidecar lies inside, so one rename publishes both
+            write_json_atomic(os.path.join(tmp, FOLDER_SIDECAR), info)
+            _replace(tmp, path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_export(network, fmt, path, block=None, num_blocks=None, batch_size=None,
@@ -175,28 +207,15 @@ def write_export(network, fmt, path, block=None, num_blocks=None, batch_size=Non
         crops, described = quantize.calibration_crops(calibration or quantize.Calibration(),
                                                       int(network.input_size))
     converter = quantize.converter_options(precision) if fmt == "litert" else None
-    remove_stale_temporaries(os.path.dirname(path))
-    folder = temporary_name(path)
-    os.mkdir(folder)
-    try:
-        tmp = os.path.join(folder, "model" + suffix)
-        if precision == "int8":
-            quantize.write_int8(network, tmp, crops, batch_size)
-        else:
-            export_model(network, fmt, tmp, batch_size, converter)
-        info = metadata(network, fmt, block, num_blocks, batch_size, os.path.basename(path),
-                        source, sha256, precision, described)
-        if precision == "int8":  # the layers left in float32 (quantize.float_layers)
-            info["float_layers"] = quantize.float_layers(network)
-        if suffix:  # a file: the sidecar lies beside it, renamed after the file
-            write_json_atomic(os.path.join(folder, "sidecar.json"), info)
-            _replace(tmp, path)
-            _replace(os.path.join(folder, "sidecar.json"), path + ".json")
-        else:  # a folder: the sidecar lies inside, so one rename publishes both
-            write_json_atomic(os.path.join(tmp, FOLDER_SIDECAR), info)
-            _replace(tmp, path)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    info = metadata(network, fmt, block, num_blocks, batch_size, os.path.basename(path),
+                    source, sha256, precision, described)
+    if precision == "int8":  # the layers left in float32 (quantize.float_layers)
+        info["float_layers"] = quantize.float_layers(network)
+        publish(path, suffix, lambda tmp: quantize.write_int8(network, tmp, crops, batch_size),
+                info)
+    else:
+        publish(path, suffix, lambda tmp: export_model(network, fmt, tmp, batch_size, converter),
+                info)
     return info
 
 
