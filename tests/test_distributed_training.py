@@ -191,3 +191,47 @@ def test_a_worker_without_peers_fails_in_time(data):
     assert "could not reach" in done.stderr and "within 5 s" in done.stderr
     assert time.monotonic() - start < 120
     assert not run.exists()
+
+
+def test_tf_config_is_read_or_refused_with_the_reason():
+    from posenet.training.distribution import DistributionError, cluster
+
+    workers = ["localhost:1", "localhost:2"]
+    assert cluster({"TF_CONFIG": _tf_config(workers, 1)}) == (workers, 1)
+    for environ, reason in [({}, "needs TF_CONFIG"),
+                            ({"TF_CONFIG": "{not json"}, "not a cluster description"),
+                            ({"TF_CONFIG": _tf_config(workers, 2)}, "index 2 outside"),
+                            ({"TF_CONFIG": json.dumps({"cluster": {"chief": workers},
+                                                       "task": {"index": 0}})},
+                             "not a cluster description")]:
+        with pytest.raises(DistributionError, match=reason):
+            cluster(environ)
+
+
+def test_each_process_feeds_its_part_of_every_batch():
+    from posenet.training.distribution import ProcessShard
+
+    class Loader(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.epochs = 0
+
+        def __len__(self):
+            return 3
+
+        def on_epoch_end(self):
+            self.epochs += 1
+
+        def __getitem__(self, index):
+            rows = np.arange(8) + 10 * index
+            return rows, {"pose": rows * 2}
+
+    loader = Loader()
+    parts = [ProcessShard(loader, k, 2) for k in range(2)]
+    assert len(parts[0]) == 3
+    x0, y0 = parts[0][1]
+    x1, y1 = parts[1][1]
+    np.testing.assert_array_equal(np.concatenate([x0, x1]), np.arange(8) + 10)
+    np.testing.assert_array_equal(y1["pose"], (np.arange(4, 8) + 10) * 2)
+    parts[1].on_epoch_end()
+    assert loader.epochs == 1
