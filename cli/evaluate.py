@@ -74,16 +74,12 @@ def check_runtime_options(runtime, precision, calibration, datasets_dir="dataset
     """The int8 Calibration (None otherwise) of valid --runtime / --precision /
     --calibration; BadParameter or ClickException (a missing package or calibration file)
     before anything loads."""
+    from cli.export import check_precision_options
     from posenet.export import EXPORT_NEEDS, ExportError, require
     from posenet.inference.runtime import RUNTIME_NEEDS
     from posenet.quantize import Calibration
 
-    if precision is not None and runtime != "litert":
-        raise click.BadParameter(f"--precision is for --runtime litert, not {runtime}",
-                                 param_hint="--precision")
-    if calibration is not None and precision != "int8":
-        raise click.BadParameter("--calibration is for --precision int8",
-                                 param_hint="--calibration")
+    check_precision_options(precision, calibration, "--runtime", runtime)
     try:
         for needs in (EXPORT_NEEDS, RUNTIME_NEEDS):  # exported, then run
             if runtime in needs:

@@ -10,6 +10,17 @@ from posenet.quantize import DEFAULT_CALIBRATION, DEFAULT_SAMPLES, DEFAULT_SEED,
 EXPORT_FORMATS = ("savedmodel", "litert", "onnx")
 
 
+def check_precision_options(precision, calibration, option, value):
+    """BadParameter when --precision (None: not given) is asked of ``option`` ``value``
+    (--format or --runtime) other than litert, or --calibration without int8."""
+    if precision is not None and value != "litert":
+        raise click.BadParameter(f"--precision is for {option} litert, not {value}",
+                                 param_hint="--precision")
+    if calibration is not None and precision != "int8":
+        raise click.BadParameter("--calibration is for --precision int8",
+                                 param_hint="--calibration")
+
+
 @click.command()
 @click.argument("weights")
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True,
@@ -61,12 +72,7 @@ def export(weights, fmt, out, block, batch_size, input_size, precision, calibrat
     if weights != "default" and not os.path.isfile(weights):
         raise click.BadParameter(f"{weights}: no such file", param_hint="WEIGHTS")
     weights = None if weights == "default" else weights
-    if precision is not None and fmt != "litert":
-        raise click.BadParameter(f"--precision is for --format litert, not {fmt}",
-                                 param_hint="--precision")
-    if calibration is not None and precision != "int8":
-        raise click.BadParameter("--calibration is for --precision int8",
-                                 param_hint="--calibration")
+    check_precision_options(precision, calibration, "--format", fmt)
     try:
         dataset = parse_network(network)
         is_action = dataset is not None or (

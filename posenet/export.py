@@ -105,11 +105,14 @@ def metadata(network, fmt, block, num_blocks, batch_size, file, source=None, sha
 
 
 def example_inputs(network, batch_size=1):
-    """Zero inputs of ``network``: a pose network's (N, S, S, 3) image, else one array per
-    Keras input keyed by its name (an ActionNetwork's ``poses`` and ``visibility``)."""
+    """Zero inputs of ``network``: a pose network's (N, S, S, 3) image, one array for any
+    single-input model, else one array per Keras input keyed by its name (an
+    ActionNetwork's ``poses`` and ``visibility``)."""
     if hasattr(network, "input_size"):
         size = network.input_size
         return np.zeros((batch_size, size, size, 3), np.float32)
+    if len(network.inputs) == 1:
+        return np.zeros((batch_size, *network.inputs[0].shape[1:]), np.float32)
     return {t.name: np.zeros((batch_size, *t.shape[1:]), np.float32) for t in network.inputs}
 
 

@@ -1,11 +1,18 @@
 """Shared inputs of the inference tests: tiny random networks and rendered videos."""
 
+import importlib.util
 import json
 
 import cv2
 import numpy as np
+import pytest
 
 from posenet.render.scene import demo_clip
+
+#: Skips a test where the ONNX extra (tf2onnx, onnxruntime) is not installed.
+needs_onnx = pytest.mark.skipif(
+    not (importlib.util.find_spec("tf2onnx") and importlib.util.find_spec("onnxruntime")),
+    reason="tf2onnx / onnxruntime not installed: pip install 'posenet[onnx]'")
 
 TINY_POSE = dict(input_size=64, num_joints=17, num_blocks=2, kernel_size=3, num_features=32,
                  stem_width=0.25, depth_maps=4)

@@ -15,13 +15,11 @@ from posenet import export as E
 from posenet.inference import runtime as R
 from posenet.models import build_model
 from posenet.render.video import write_motion_video
+from tests.inference_fixtures import needs_onnx
 
 SIZE = 32
 #: Pose outputs are normalised to the crop: 1e-3 of its side.
 TOLERANCE = 1e-3
-ONNX = importlib.util.find_spec("tf2onnx") and importlib.util.find_spec("onnxruntime")
-needs_onnx = pytest.mark.skipif(not ONNX, reason="tf2onnx / onnxruntime not installed: "
-                                                 "pip install 'posenet[onnx]'")
 
 
 @pytest.fixture(scope="module")

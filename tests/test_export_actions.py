@@ -1,6 +1,5 @@
 """``posenet export`` of the pose-only action networks: round trips, sidecar, bad inputs."""
 
-import importlib.util
 import json
 import os
 
@@ -15,13 +14,11 @@ from posenet import export_actions as A
 from posenet.data.readers.jhmdb import JHMDB_CLASSES
 from posenet.inference.actions import normalise_window
 from posenet.io import sha256_file
+from tests.inference_fixtures import needs_onnx
 
 T, J, D = 4, 16, 2
 #: Class probabilities of the export against Keras's.
 TOLERANCE = 1e-4
-ONNX = importlib.util.find_spec("tf2onnx") and importlib.util.find_spec("onnxruntime")
-needs_onnx = pytest.mark.skipif(not ONNX, reason="tf2onnx / onnxruntime not installed: "
-                                                 "pip install 'posenet[onnx]'")
 
 
 @pytest.fixture(scope="module")

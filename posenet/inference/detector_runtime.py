@@ -65,32 +65,19 @@ def export_path(kind, sha256, rows, cols) -> str:
 
 
 def export_detector(model, kind, path, rows, cols, sha256=None) -> str:
-    """Export ``model`` at a fixed (rows, cols) input to ``path`` (``litert`` or ``onnx``),
-    atomically: the file is written under a temporary name and renamed, then its sidecar
-    JSON (whose presence marks a finished export). Returns ``path``."""
-    import keras
-
-    from posenet.export import EXPORT_NEEDS, ExportError, require
-    from posenet.io import temporary_name, write_json_atomic
+    """Export ``model`` at a fixed (rows, cols) input to ``path`` (``litert`` or ``onnx``)
+    with its sidecar JSON, atomically (``posenet.export.publish``: the sidecar's presence
+    marks a finished export). Returns ``path``."""
+    from posenet.export import EXPORT_NEEDS, export_model, publish, require
 
     if kind in EXPORT_NEEDS:
         require(*EXPORT_NEEDS[kind])
-    if keras.backend.backend() != "tensorflow":
-        raise ExportError(f"the detector's {kind} export runs on the tensorflow Keras backend")
     sized = fixed_input_model(model, rows, cols)
-    sized.predict_on_batch(np.zeros((1, rows, cols, 3), np.float32))  # ONNX wants it called
-    tmp = temporary_name(path, _SUFFIX[kind])
-    try:
-        sized.export(tmp, format=kind, verbose=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    write_json_atomic(path + ".json", {
-        "schema": SCHEMA, "format": kind, "file": os.path.basename(path),
-        "input": {"name": "image", "shape": [1, rows, cols, 3], "dtype": "float32",
-                  "channels": "RGB", "range": [0.0, 1.0]},
-        "outputs": sorted(sized.output_names), "batch_size": 1, "sha256": sha256})
+    info = {"schema": SCHEMA, "format": kind, "file": os.path.basename(path),
+            "input": {"name": "image", "shape": [1, rows, cols, 3], "dtype": "float32",
+                      "channels": "RGB", "range": [0.0, 1.0]},
+            "outputs": sorted(sized.output_names), "batch_size": 1, "sha256": sha256}
+    publish(path, _SUFFIX[kind], lambda tmp: export_model(sized, kind, tmp), info)
     return path
 
 
@@ -147,12 +134,10 @@ class DetectorRuntime:
     def _load_export(self, rows, cols):
         from posenet.export import sidecar_path
         from posenet.inference.runtime import load_runtime
-        from posenet.io import remove_stale_temporaries
 
         path = export_path(self.kind, self.sha256, rows, cols)
         if not (os.path.isfile(path) and os.path.isfile(sidecar_path(path))):
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            remove_stale_temporaries(os.path.dirname(path))
             export_detector(self.model, self.kind, path, rows, cols, self.sha256)
             self.exports += 1
         return load_runtime(self.kind, path, self.num_threads)
