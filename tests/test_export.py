@@ -178,3 +178,27 @@ def test_failed_export_leaves_nothing(files, tmp_path, monkeypatch):
 def test_unknown_runtime(files):
     with pytest.raises(ValueError, match="unknown runtime"):
         R.load_runtime("tensorrt", files["model"])
+
+
+def test_output_subset_computes_only_what_is_read(files, tmp_path, monkeypatch):
+    model = files["model"]
+    wanted = ["pose_1", "visibility_1"]
+    subset = R.output_subset(model, wanted)
+    assert sorted(subset.output_names) == wanted and subset.input_size == SIZE
+    assert subset.count_params() < model.count_params()  # the later blocks are not in it
+    full, cut = keras_outputs(model, files["batch"]), keras_outputs(subset, files["batch"])
+    assert set(cut) == set(wanted)
+    for name in wanted:
+        np.testing.assert_allclose(cut[name], full[name], atol=1e-6)
+    assert R.output_subset(model, None) is model
+    assert R.output_subset(model, model.output_names) is model
+    with pytest.raises(ValueError, match="no output person_center"):
+        R.output_subset(model, ["pose_1", "person_center"])
+    # the on-the-fly export of a subset is cached under its own name, and runs as Keras
+    names = {R.export_name("litert", n, 2, None, "f" * 64) for n in (model, subset)}
+    assert len(names) == 2
+    monkeypatch.setenv("POSENET_CACHE", str(tmp_path))
+    lite = R.runtime_for("litert", model, sha256="a" * 64, outputs=wanted)
+    out = lite.predict(files["batch"])
+    assert set(out) == set(wanted)
+    np.testing.assert_allclose(out["pose_1"], full["pose_1"], atol=TOLERANCE)

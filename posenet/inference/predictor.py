@@ -137,8 +137,18 @@ class Predictor:
             raise ValueError(f"--block must be in 1..{pose.num_blocks}, got {block}")
         self.block = pose.num_blocks if block is None else int(block)
         self.network = pose if self.block == pose.num_blocks else pose.truncated(self.block)
+        if finder not in FINDERS:
+            raise ValueError(f"finder must be one of {', '.join(FINDERS)}, got {finder!r}")
+        if finder == "heads" and not has_person_heads(pose.output_names):
+            raise ValueError("finder 'heads' needs a network with person heads (a mobile "
+                             "preset's)")
+        # only the outputs the pipeline reads: a mobile network's person heads cost time
+        needed = [pose_output(self.block), visibility_output(self.block)]
+        if finder == "heads":
+            needed += [PERSON_CENTER, PERSON_REGRESS]
         self.runtime = runtime_for(runtime, self.network, self.block, pose.num_blocks,
-                                   sha256=self.weights.sha256, precision=precision)
+                                   sha256=self.weights.sha256, precision=precision,
+                                   outputs=needed)
         self.size, self.num_joints, self.dims = pose.input_size, pose.num_joints, pose.pose_dims
         self.skeleton = get_skeleton(layout_name(self.num_joints))
         self.multi_person, self.batch_size = bool(multi_person), int(batch_size)
@@ -154,11 +164,6 @@ class Predictor:
         self.redetect_below, self.min_score = float(redetect_below), float(min_score)
         self.pause_decoding = bool(pause_decoding)
         self._gate = None  # the DecodeGate of the video being read, if any
-        if finder not in FINDERS:
-            raise ValueError(f"finder must be one of {', '.join(FINDERS)}, got {finder!r}")
-        if finder == "heads" and not has_person_heads(pose.output_names):
-            raise ValueError("finder 'heads' needs a network with person heads (a mobile "
-                             "preset's)")
         self.finder, self.refine_passes = finder, int(refine_passes)
         self.detector_runtime = for_pose_runtime(runtime)  # the default detector's
         self._detector = detector
