@@ -229,35 +229,6 @@ def test_shipped_weights_land_near_the_truth(tmp_path):
     assert np.mean(errors) < 0.1 * 720  # within 10% of the frame height on average
 
 
-def test_paused_decoding_gives_the_same_predictions(predictor, files, predictions):
-    """Holding the decoder while the network runs changes when frames are read, not what."""
-    predictor.pause_decoding = False
-    try:
-        free = predictor.predict_video(files["video"])
-    finally:
-        predictor.pause_decoding = True
-    assert free["frames"] == predictions["frames"] and free["tracks"] == predictions["tracks"]
-
-
-def test_decoder_waits_while_the_gate_is_closed(files):
-    import threading
-
-    from posenet.inference.sources import DecodeGate, iter_frames
-
-    gate = DecodeGate()
-    got = []
-    with gate.closed():
-        frames = iter_frames(files["video"], prefetch=4, gate=gate)
-        reader = threading.Thread(target=lambda: got.append(next(frames)), daemon=True)
-        reader.start()
-        reader.join(0.5)
-        assert not got  # nothing decoded while closed
-    reader.join(10)
-    assert got and got[0][0] == 0 and got[0][1].shape == (720, 1280, 3)
-    rest = [index for index, _ in frames]  # and the rest of the video once open
-    assert rest == list(range(1, 12))
-
-
 def test_network_input_matches_the_loaders_conversion():
     from posenet.evaluation.predict import to_input
 

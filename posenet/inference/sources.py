@@ -15,7 +15,6 @@ second instead of after the model loads.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import math
@@ -222,46 +221,14 @@ def _keras_config(path):
     return config.get("config")
 
 
-class DecodeGate:
-    """Holds a background decoder back while the network runs.
-
-    On a CPU whose every core runs the network's threads (XNNPACK splits each operation
-    evenly between them), a decoder thread that wakes up mid-call preempts one of them and
-    the whole call waits for it: a frame's decoding then costs the network more than its
-    own time. Behind the gate the decoder reads ahead only while the pipeline's own Python
-    (cropping, tracking, writing) leaves a core free. ``with gate.closed():`` around the
-    network's calls; the decoder calls :meth:`wait` before each frame.
-    """
-
-    def __init__(self):
-        self._open = threading.Event()
-        self._open.set()
-
-    @contextlib.contextmanager
-    def closed(self):
-        """Keep the decoder waiting (before its next frame) for the block's duration."""
-        self._open.clear()
-        try:
-            yield
-        finally:
-            self._open.set()
-
-    def wait(self, stop: threading.Event):
-        """Block while the gate is closed (returns early once ``stop`` is set)."""
-        while not self._open.wait(0.05):
-            if stop.is_set():
-                return
-
-
-def iter_frames(path, kind="video", prefetch=32, capture=None, first=None, gate=None):
+def iter_frames(path, kind="video", prefetch=32, capture=None, first=None):
     """Yield ``(index, frame)`` of a video (or the single image), decoded in a background
     thread into a queue of at most ``prefetch`` frames, so decoding overlaps the model.
 
     A decoding error after the first frame ends the video there (what was read is kept).
     Stopping early (closing the generator) stops the thread. ``capture``: an opened
     ``cv2.VideoCapture`` to read from instead of opening ``path`` (released at the end),
-    whose already-read ``first`` frame is yielded first. ``gate``: a :class:`DecodeGate`
-    the decoder waits at before each frame it reads.
+    whose already-read ``first`` frame is yielded first.
     """
     if kind == "image":
         image = cv2.imread(os.fspath(path), cv2.IMREAD_COLOR)
@@ -279,8 +246,6 @@ def iter_frames(path, kind="video", prefetch=32, capture=None, first=None, gate=
             index = 0
             pending = first
             while not stop.is_set():
-                if gate is not None and pending is None:
-                    gate.wait(stop)
                 ok, frame = (True, pending) if pending is not None else cap.read()
                 pending = None
                 if not ok or frame is None:
