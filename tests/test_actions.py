@@ -21,6 +21,7 @@ class Counting:
     def __init__(self, model):
         self.model, self.calls = model, []
         self.pose_dims, self.actions = model.pose_dims, model.actions
+        self.num_frames = model.num_frames
         self.uncertain_below = model.uncertain_below
 
     def predict_on_batch(self, inputs):
@@ -146,3 +147,26 @@ def test_thresholds_travel_with_the_network(network, tmp_path):
     result = track.result({"penn_action": [f"c{i}" for i in range(15)]})["penn_action"]
     assert result["threshold"] == pytest.approx(0.37)
     assert result["label"] == (UNCERTAIN if result["confidence"] < 0.37 else result["best"])
+
+
+def test_a_shorter_model_reads_the_end_of_each_window(network):
+    from posenet.models import ActionNetwork
+
+    long = ActionNetwork({"jhmdb": 4}, num_frames=2 * T, num_joints=J, pose_dims=2,
+                         branch="geometry", filters=4)
+    runner = ActionRunner({"penn_action": network, "jhmdb": long}, pose_dims=3)
+    track = ActionWindows(runner, 2 * T)
+    items = list(frames(2 * T, seed=3))
+    for frame in items:
+        track.add(*frame)
+    track.close()
+    runner.flush()
+    got = track.result({"penn_action": [f"c{i}" for i in range(15)],
+                        "jhmdb": [f"j{i}" for i in range(4)]})
+    end = items[-T:]  # the 8-frame network reads the last 8 frames of the 16-frame window
+    poses, vis = normalise_window(np.stack([f[1] for f in end]), np.stack([f[2] for f in end]),
+                                  np.stack([f[3] for f in end]), 3)
+    expected = network.predict_on_batch({"poses": poses[None], "visibility": vis[None]})
+    np.testing.assert_allclose(got["penn_action"]["windows"][0]["probabilities"],
+                               expected["action_penn_action_1"][0], atol=1e-5)
+    assert len(got["jhmdb"]["windows"]) == 1 and len(got["jhmdb"]["probabilities"]) == 4

@@ -14,6 +14,8 @@ from posenet.layers import (
     ContextAggregation,
     FoldTime,
     GlobalMaxMinPooling2D,
+    JointDistances,
+    JointMotion,
     JointVisibility,
     MaxMinPooling2D,
     SoftArgmax1D,
@@ -517,6 +519,8 @@ SERIALISATION_CASES = [
     AppearancePooling(name="ap"),
     FoldTime(name="fold"),
     UnfoldTime(num_frames=5, name="unfold"),
+    JointDistances(epsilon=1e-4, name="jd"),
+    JointMotion(lag=2, name="jm"),
 ]
 
 
@@ -547,6 +551,8 @@ def test_non_default_configs_are_recorded():
     assert configs["MaxMinPooling2D"]["pool_size"] == 3
     assert configs["MaxMinPooling2D"]["padding"] == "same"
     assert configs["UnfoldTime"]["num_frames"] == 5
+    assert configs["JointDistances"]["epsilon"] == pytest.approx(1e-4)
+    assert configs["JointMotion"]["lag"] == 2
 
 
 def test_functional_model_save_and_load(tmp_path):
@@ -569,3 +575,40 @@ def test_functional_model_save_and_load(tmp_path):
     for a, b in zip(before, after, strict=True):
         assert a.shape == b.shape
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-7)
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def test_joint_distances_by_hand_and_hidden_pairs():
+    rng = np.random.default_rng(RNG_SEED)
+    poses = rng.uniform(0, 1, (2, 3, 4, 2)).astype(np.float32)
+    vis = np.ones((2, 3, 4, 1), np.float32)
+    vis[1, 2, 3] = 0.0  # joint 3 hidden in one frame
+    out = ops.convert_to_numpy(JointDistances(epsilon=0.0)([poses, vis]))
+    rows, cols = np.triu_indices(4, k=1)
+    expected = np.linalg.norm(poses[:, :, rows] - poses[:, :, cols], axis=-1)
+    expected[1, 2, cols == 3] = 0.0  # every pair with the hidden joint
+    assert out.shape == (2, 3, 6)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+    # moving or turning the person in the plane leaves the distances as they are
+    turn = np.array([[0.0, -1.0], [1.0, 0.0]], np.float32)
+    moved = poses @ turn.T + np.float32(0.3)
+    again = ops.convert_to_numpy(JointDistances(epsilon=0.0)([moved, vis]))
+    np.testing.assert_allclose(again, out, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("lag", [1, 2])
+def test_joint_motion_by_hand(lag):
+    rng = np.random.default_rng(RNG_SEED)
+    poses = rng.uniform(0, 1, (2, 5, 3, 2)).astype(np.float32)
+    vis = np.ones((2, 5, 3, 1), np.float32)
+    vis[0, 1, 2] = 0.0
+    out = ops.convert_to_numpy(JointMotion(lag)([poses, vis]))
+    expected = np.zeros((2, 5, 3, 2), np.float32)
+    expected[:, :-lag] = poses[:, lag:] - poses[:, :-lag]
+    expected[0, 1, 2] = 0.0  # hidden at frame 1: its motion from frame 1 and into it
+    expected[0, 1 - lag, 2] = 0.0
+    np.testing.assert_allclose(out, expected.reshape(2, 5, 6), atol=1e-6)
+    with pytest.raises(ValueError, match="lag"):
+        JointMotion(0)

@@ -120,7 +120,8 @@ def _randomise(model, rng):
             w.assign(rng.normal(0.0, 0.1, w.shape).astype(w.dtype))
 
 
-@pytest.mark.parametrize("kind", ["pose2d", "pose3d", "mobile", "multitask", "action"])
+@pytest.mark.parametrize("kind", ["pose2d", "pose3d", "mobile", "multitask", "action",
+                                  "geometry"])
 def test_saved_model_loads_back_with_identical_outputs(kind, tmp_path, rng):
     if kind == "mobile":
         model, x = MobilePoseNetwork(**SMALL_MOBILE), rng.random((2, 64, 64, 3), dtype=np.float32)
@@ -132,6 +133,11 @@ def test_saved_model_loads_back_with_identical_outputs(kind, tmp_path, rng):
         model = MultitaskModel(pose=SMALL_3D, actions={"penn_action": 15, "jhmdb": 14},
                                num_frames=4, appearance_width=16)
         x = rng.random((2, 4, 64, 64, 3), dtype=np.float32)
+    elif kind == "geometry":
+        model = ActionNetwork({"jhmdb": 14}, num_frames=16, num_joints=17, pose_dims=2,
+                              branch="geometry", filters=8)
+        x = {"poses": rng.random((2, 16, 17, 2), dtype=np.float32),
+             "visibility": np.ones((2, 16, 17, 1), np.float32)}
     else:
         model = ActionNetwork({"penn_action": 15}, num_frames=8, num_joints=17, pose_dims=3,
                               bn_momentum=0.8)

@@ -192,7 +192,9 @@ class ActionRunner:
                     for dataset in model.actions:
                         self._store(part, dataset, _last_block(outputs, dataset))
                 continue
-            inputs = [self._normalised(items, model.pose_dims) for _, items in pending]
+            # windows are as long as the longest model's: a shorter one reads their end
+            inputs = [self._normalised(items[-model.num_frames:], model.pose_dims)
+                      for _, items in pending]
             outputs = model.predict_on_batch({"poses": np.stack([p for p, _ in inputs]),
                                               "visibility": np.stack([v for _, v in inputs])})
             self._store(pending, key, _last_block(outputs, key))

@@ -1,6 +1,7 @@
 """Custom Keras layers of the network, all serialisable and written with ``keras.ops``."""
 
 from posenet.layers.context import ContextAggregation
+from posenet.layers.geometry import JointDistances, JointMotion
 from posenet.layers.pooling import AppearancePooling, GlobalMaxMinPooling2D, MaxMinPooling2D
 from posenet.layers.softargmax import (
     SoftArgmax1D,
@@ -16,6 +17,8 @@ __all__ = [
     "ContextAggregation",
     "FoldTime",
     "GlobalMaxMinPooling2D",
+    "JointDistances",
+    "JointMotion",
     "JointVisibility",
     "MaxMinPooling2D",
     "SoftArgmax1D",

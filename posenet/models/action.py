@@ -12,6 +12,7 @@ import keras
 from keras import layers
 
 from posenet.layers import GlobalMaxMinPooling2D, MaxMinPooling2D
+from posenet.models.action_geometry import geometry_part
 from posenet.models.blocks import act_conv, act_conv_bn, conv_bn, conv_bn_act
 from posenet.models.stem import scaled
 from posenet.outputs import action_output
@@ -110,6 +111,11 @@ class ActionNetwork(keras.Model):
     ``{dataset: number of classes}``) and block ``k``. ``bn_momentum`` is the momentum of
     every batch normalisation's moving statistics.
 
+    ``branch``: ``"pose"``, the method's pose branch (``num_blocks`` action prediction
+    blocks, ``pose_width``), or ``"geometry"``, joint distances and motion read by 1D
+    convolutions (``posenet.models.action_geometry``, one output per dataset, so
+    ``num_blocks`` is 1; ``filters`` its width, ``num_frames`` a multiple of 8).
+
     ``uncertain_below`` (``{dataset: threshold}``, saved with the network) is the
     calibrated confidence under which inference labels a track of that dataset
     "uncertain" (see ``posenet.evaluation.action_calibration``); empty for a network
@@ -118,12 +124,21 @@ class ActionNetwork(keras.Model):
 
     def __init__(
         self, actions, num_frames=16, num_joints=16, pose_dims=2, num_blocks=4,
-        pose_width=1.0, bn_momentum=0.9, uncertain_below=None, **kwargs,
+        pose_width=1.0, bn_momentum=0.9, uncertain_below=None, branch="pose", filters=16,
+        **kwargs,
     ):
+        if branch not in ("pose", "geometry"):
+            raise ValueError(f"branch must be 'pose' or 'geometry', got {branch!r}")
+        if branch == "geometry":
+            num_blocks = 1
         poses = keras.Input((num_frames, num_joints, pose_dims), name="poses")
         visibility = keras.Input((num_frames, num_joints, 1), name="visibility")
         outputs = {}
         for dataset, num_classes in actions.items():
+            if branch == "geometry":
+                outputs.update(geometry_part(dataset, num_classes, poses, visibility,
+                                             filters=filters))
+                continue
             outputs.update(
                 action_part(
                     dataset, num_classes, poses, visibility, num_blocks=num_blocks,
@@ -144,6 +159,7 @@ class ActionNetwork(keras.Model):
         self.pose_dims = pose_dims
         self.num_blocks = num_blocks
         self.pose_width = pose_width
+        self.branch, self.filters = branch, int(filters)
         self.uncertain_below = {str(k): float(v) for k, v in (uncertain_below or {}).items()}
 
     def get_config(self):
@@ -156,6 +172,8 @@ class ActionNetwork(keras.Model):
             "pose_dims": self.pose_dims,
             "num_blocks": self.num_blocks,
             "pose_width": self.pose_width,
+            "branch": self.branch,
+            "filters": self.filters,
             "bn_momentum": self.bn_momentum,
             "uncertain_below": dict(self.uncertain_below),
         }

@@ -117,6 +117,7 @@ MODEL_RANGES = {
     "depth_maps": (True, 0, 64, False),
     "context_maps": (True, 0, 8, False),
     "num_frames": (True, 1, 64, False),
+    "filters": (True, 1, 512, False),
     "pose_dims": (True, 2, 3, False),
     "stem_width": (False, 0.0, 4.0, True),
     "pose_width": (False, 0.0, 4.0, True),

@@ -82,6 +82,38 @@ def _jhmdb_actions(split):
     )
 
 
+def _geometry_actions(name, description, dataset, train_file, steps=30, epochs=30,
+                      lr_drops=(20, 26), options=None):
+    """A pose-only recipe of the geometric branch (``ActionNetwork(branch="geometry")``:
+    joint distances and motion, 32-frame windows) on ground-truth sequences of
+    ``train_file``, validated on a seeded 10% of its videos."""
+    return Recipe(
+        name, description, ACTION_NETWORK, [_src(train_file, action_dataset=dataset)],
+        {"path": train_file, "holdout": 0.1, "action_dataset": dataset},
+        "accuracy", loader="pose_sequences", loader_options=options or _SEQUENCES,
+        model={"actions": {dataset: None}, "num_frames": 32, "num_joints": 17,
+               "pose_dims": 2, "branch": "geometry", "filters": 16},
+        batch_size=64, steps_per_epoch=steps, epochs=epochs, lr_drops=list(lr_drops),
+        optimizer="adam", lr=1e-3, lr_factor=0.2,
+    )
+
+
+def _jhmdb_geometry(split):
+    """The geometric J-HMDB recipe of one official split."""
+    name = "geo_actions_jhmdb" + ("" if split == 1 else f"_split{split}")
+    return _geometry_actions(
+        name,
+        f"Pose-only action weights for J-HMDB split {split}, geometric branch (joint "
+        "distances and motion, DD-Net-like) on ground-truth sequences with noise 0.02, "
+        "10% dropped joints and flips.\n"
+        f"  posenet train {name} --out runs/{name}\n"
+        f"  posenet evaluate --weights runs/{name}/model.keras --dataset jhmdb --split "
+        f"test{split}\n"
+        "Validates top-1 accuracy on a held-out 10% of the training videos.",
+        "jhmdb", f"jhmdb_train{split}.h5",
+    )
+
+
 #: Layers of the pretrained MoveNet part of a MobilePoseNetwork: extractor, pyramid and
 #: person heads (``block_`` is MobileNetV2's ``block_<i>``, not the method's ``block<k>``).
 _MOBILE_BACKBONE = ["to_unit_range", "Conv1", "expanded_conv", "block_", "Conv_1", "fpn_"]
@@ -250,6 +282,18 @@ _ALL = [
         "penn_action", "penn_action_train.h5", steps=200, options=_PREDICTED_SEQUENCES,
     ),
     *[_jhmdb_actions(split) for split in (1, 2, 3)],
+    *[_jhmdb_geometry(split) for split in (1, 2, 3)],
+    _geometry_actions(
+        "geo_actions_penn",
+        "Pose-only action weights for Penn Action, geometric branch (joint distances and "
+        "motion, DD-Net-like) on ground-truth sequences with noise 0.02, 10% dropped "
+        "joints and flips.\n"
+        "  posenet train geo_actions_penn --out runs/geo_actions_penn\n"
+        "  posenet evaluate --weights runs/geo_actions_penn/model.keras --dataset "
+        "penn_action\n"
+        "Validates top-1 accuracy on a held-out 10% of the training videos.",
+        "penn_action", "penn_action_train.h5", steps=60,
+    ),
     Recipe(
         "tiny",
         "For tests and smoke runs: a 64 px, 1-block cpu_3d on any prepared file with "
