@@ -172,7 +172,7 @@ def output_subset(network, names=None):
     ``num_joints``, ``pose_dims``, ``num_blocks``); ``network`` itself when ``names`` is
     None or all of its outputs. A runtime computes only what its outputs need: the
     Predictor, which reads one block's pose and visibility, skips a mobile network's
-    person heads (LiteRT float32 1.05-1.27x faster, weights/README)."""
+    person heads (figures in the README's export section)."""
     if names is None or set(names) >= set(network.output_names):
         return network
     import keras
@@ -284,6 +284,7 @@ def main(argv=None):
     import argparse
 
     from posenet.inference.weights import load_weights
+    from posenet.outputs import pose_output, visibility_output
     from posenet.quantize import PRECISIONS, Calibration
 
     parser = argparse.ArgumentParser(description=main.__doc__)
@@ -302,8 +303,6 @@ def main(argv=None):
     size = pose.input_size
     batch = np.random.default_rng(0).integers(0, 256, (args.batch_size, size, size, 3),
                                               dtype=np.uint8)
-    from posenet.outputs import pose_output, visibility_output
-
     outputs = None if args.all_outputs else [pose_output(pose.num_blocks),
                                              visibility_output(pose.num_blocks)]
     runtimes = {}
