@@ -170,3 +170,18 @@ def test_a_shorter_model_reads_the_end_of_each_window(network):
     np.testing.assert_allclose(got["penn_action"]["windows"][0]["probabilities"],
                                expected["action_penn_action_1"][0], atol=1e-5)
     assert len(got["jhmdb"]["windows"]) == 1 and len(got["jhmdb"]["probabilities"]) == 4
+    # a track shorter than both: each network reads its frames padded to its own length
+    short_track = ActionWindows(runner, 2 * T)
+    for frame in items[:5]:
+        short_track.add(*frame)
+    short_track.close()
+    runner.flush()
+    got = short_track.result({"penn_action": [f"c{i}" for i in range(15)],
+                              "jhmdb": [f"j{i}" for i in range(4)]})
+    padded = items[:5] + [items[4]] * (T - 5)
+    poses, vis = normalise_window(np.stack([f[1] for f in padded]),
+                                  np.stack([f[2] for f in padded]),
+                                  np.stack([f[3] for f in padded]), 3)
+    expected = network.predict_on_batch({"poses": poses[None], "visibility": vis[None]})
+    np.testing.assert_allclose(got["penn_action"]["windows"][0]["probabilities"],
+                               expected["action_penn_action_1"][0], atol=1e-5)

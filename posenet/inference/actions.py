@@ -94,6 +94,14 @@ def normalise_window(joints2d, z, boxes, pose_dims):
     return poses.astype(np.float32), visible[..., None].astype(np.float32)
 
 
+def fit_window(items, num_frames):
+    """The last ``num_frames`` of a window's frames (windows are as long as the longest
+    action model's), a short track's padded by repeating its last frame, as training
+    pads a short sequence."""
+    items = list(items)[-num_frames:]
+    return items + [items[-1]] * (num_frames - len(items))
+
+
 def _last_block(outputs, dataset):
     """(N, classes) probabilities of the last action block of ``dataset``."""
     blocks = [k for k in outputs if k.startswith(f"action_{dataset}_")]
@@ -129,11 +137,8 @@ class ActionWindows:
             self._submit()
 
     def _submit(self):
-        items = list(self.buffer)
-        if len(items) < self.T:  # a short track: repeat its last frame, as training does
-            items = items + [items[-1]] * (self.T - len(items))
         self.last_end = self.count
-        self.runner.submit(self, items)
+        self.runner.submit(self, list(self.buffer))  # each model pads it to its length
 
     def store(self, dataset, start, end, probs):
         """The probabilities of one window (called by the runner, in submission order)."""
@@ -171,7 +176,8 @@ class ActionRunner:
         return uncertain_below(model, dataset)
 
     def submit(self, windows, items):
-        """Queue one window (``items``: T tuples ``(frame, joints2d, z, box, crop)``)."""
+        """Queue one window (``items``: up to T tuples ``(frame, joints2d, z, box, crop)``,
+        fewer for a short track)."""
         self.pending.append((windows, items))
         if len(self.pending) >= self.max_pending:
             self.flush()
@@ -183,17 +189,17 @@ class ActionRunner:
             return
         for key, model in self.models.items():
             if key is None:
-                per_call = max(self.max_clip_frames // len(pending[0][1]), 1)
+                per_call = max(self.max_clip_frames // model.num_frames, 1)
                 for first in range(0, len(pending), per_call):
                     part = pending[first:first + per_call]
-                    clips = np.stack([to_input(np.stack([it[4] for it in items]))
+                    clips = np.stack([to_input(np.stack([it[4] for it in
+                                                         fit_window(items, model.num_frames)]))
                                       for _, items in part])
                     outputs = model.predict_on_batch(clips)
                     for dataset in model.actions:
                         self._store(part, dataset, _last_block(outputs, dataset))
                 continue
-            # windows are as long as the longest model's: a shorter one reads their end
-            inputs = [self._normalised(items[-model.num_frames:], model.pose_dims)
+            inputs = [self._normalised(fit_window(items, model.num_frames), model.pose_dims)
                       for _, items in pending]
             outputs = model.predict_on_batch({"poses": np.stack([p for p, _ in inputs]),
                                               "visibility": np.stack([v for _, v in inputs])})

@@ -90,9 +90,9 @@ def _geometry_actions(name, description, dataset, train_file, steps=30, epochs=3
     return Recipe(
         name, description, ACTION_NETWORK, [_src(train_file, action_dataset=dataset)],
         {"path": train_file, "holdout": 0.1, "action_dataset": dataset},
-        "accuracy", loader="pose_sequences", loader_options=options or _SEQUENCES,
+        "accuracy", loader="pose_sequences", loader_options=options or _PREDICTED_SEQUENCES,
         model={"actions": {dataset: None}, "num_frames": 32, "num_joints": 17,
-               "pose_dims": 2, "branch": "geometry", "filters": 16},
+               "pose_dims": 2, "branch": "geometry", "filters": 32},
         batch_size=64, steps_per_epoch=steps, epochs=epochs, lr_drops=list(lr_drops),
         optimizer="adam", lr=1e-3, lr_factor=0.2,
     )
@@ -104,8 +104,8 @@ def _jhmdb_geometry(split):
     return _geometry_actions(
         name,
         f"Pose-only action weights for J-HMDB split {split}, geometric branch (joint "
-        "distances and motion, DD-Net-like) on ground-truth sequences with noise 0.02, "
-        "10% dropped joints and flips.\n"
+        "distances and motion, DD-Net-like) on ground-truth sequences made to look "
+        "predicted (_PREDICTED_SEQUENCES: the default pose network's per-joint error).\n"
         f"  posenet train {name} --out runs/{name}\n"
         f"  posenet evaluate --weights runs/{name}/model.keras --dataset jhmdb --split "
         f"test{split}\n"
@@ -286,8 +286,8 @@ _ALL = [
     _geometry_actions(
         "geo_actions_penn",
         "Pose-only action weights for Penn Action, geometric branch (joint distances and "
-        "motion, DD-Net-like) on ground-truth sequences with noise 0.02, 10% dropped "
-        "joints and flips.\n"
+        "motion, DD-Net-like) on ground-truth sequences made to look predicted "
+        "(_PREDICTED_SEQUENCES).\n"
         "  posenet train geo_actions_penn --out runs/geo_actions_penn\n"
         "  posenet evaluate --weights runs/geo_actions_penn/model.keras --dataset "
         "penn_action\n"
