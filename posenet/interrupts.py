@@ -8,6 +8,7 @@ conventional status: 130 after Ctrl-C (SIGINT, 2), 143 after SIGTERM (15).
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
@@ -16,16 +17,29 @@ class Terminated(KeyboardInterrupt):
     """Raised in the main thread when the process receives SIGTERM."""
 
 
-def _raise_terminated(signum, frame):
-    raise Terminated()
+def _handler(owner: int):
+    """The SIGTERM handler of process ``owner``: :class:`Terminated` there; in a process
+    forked from it, which inherits the handler, the default action (death by SIGTERM).
+
+    A loader worker forked after training began to stop (a pool Keras creates late, outside
+    the trainer's fork guard) is terminated by SIGTERM; raising there printed the worker's
+    traceback in the middle of a clean interruption.
+    """
+    def handle(signum, frame):
+        if os.getpid() != owner:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise Terminated()
+    return handle
 
 
 def raise_on_sigterm() -> bool:
-    """Make SIGTERM raise :class:`Terminated`; False (and nothing done) off the main thread,
-    where Python cannot install signal handlers."""
+    """Make SIGTERM raise :class:`Terminated` in this process; False (and nothing done) off
+    the main thread, where Python cannot install signal handlers."""
     if threading.current_thread() is not threading.main_thread():
         return False
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    signal.signal(signal.SIGTERM, _handler(os.getpid()))
     return True
 
 

@@ -326,3 +326,74 @@ def test_noise_model_misses_hidden_joints_and_correlation(files):
     assert abs(d[kept].std() - 0.01) < 0.001  # the same std per frame
     with pytest.raises(ValueError, match="noise_correlation"):
         _sequence_loader(files, noise_model=_noise(0.01), noise_correlation=1.0, **names)
+
+
+def _pairwise(poses, visible):
+    """Distances between the visible joints of each clip frame, flattened."""
+    out = []
+    flat_poses = poses.reshape(-1, *poses.shape[-2:])
+    for p, v in zip(flat_poses, visible.reshape(len(flat_poses), -1), strict=True):
+        q = p[v > 0]
+        out.append(np.linalg.norm(q[:, None] - q[None], axis=-1).ravel())
+    return np.concatenate(out)
+
+
+@pytest.mark.parametrize("rotate, scale", [(30.0, 0.0), (0.0, 0.2)])
+def test_rotation_keeps_distances_and_scale_scales_them(files, rotate, scale):
+    # batch 1: the clip is drawn before the turn, so both loaders read the same clip
+    names = dict(model=["action_toyb_1"], num_frames=4, num_joints=16, pose_dims=2, flip=0.0,
+                 batch_size=1, steps=6)
+    plain = _sequence_loader(files, **names)
+    turned = _sequence_loader(files, rotate=rotate, scale=scale, **names)
+    ratios = []
+    for index in range(6):
+        (x0, _), (x1, _) = plain[index], turned[index]
+        np.testing.assert_array_equal(x0["visibility"], x1["visibility"])
+        d0 = _pairwise(x0["poses"], x0["visibility"][..., 0])
+        d1 = _pairwise(x1["poses"], x1["visibility"][..., 0])
+        big = d0 > 1e-3
+        ratios.append(np.unique(np.round(d1[big] / d0[big], 4)))
+        assert not np.allclose(x0["poses"], x1["poses"])
+    if scale:
+        assert all(len(r) == 1 and 0.8 <= r[0] <= 1.2 for r in ratios), ratios
+        assert len({float(r[0]) for r in ratios}) > 1  # a new factor per clip
+    else:
+        assert all(np.allclose(r, 1.0, atol=1e-3) for r in ratios), ratios
+
+
+def test_a_span_network_reads_resampled_clips(files):
+    model = ActionNetwork({"toyb": 3}, num_frames=8, num_joints=16, branch="geometry",
+                          filters=4, clip_span=6)
+    loader = _sequence_loader(files, model, flip=0.0, batch_size=1, steps=4,
+                              span_fraction=1.0)
+    assert loader.clip_span == 6
+    plain = _sequence_loader(files, ["action_toyb_1"], num_frames=8, num_joints=16,
+                             pose_dims=2, flip=0.0, batch_size=1, steps=4, stride=1)
+    for index in range(4):
+        x, _ = loader[index]
+        assert x["poses"].shape == (1, 8, 16, 2)
+        # the 6-frame sequences read as 8 frames: spread (frames 0 1 1 2 3 4 4 5), where
+        # consecutive clips pad the end (0 1 2 3 4 5 5 5)
+        still = np.flatnonzero(np.abs(np.diff(x["poses"][0], axis=0)).sum(axis=(1, 2)) == 0)
+        np.testing.assert_array_equal(still, [1, 5])
+        x_plain, _ = plain[index]
+        still = np.abs(np.diff(x_plain["poses"][0], axis=0)).sum(axis=(1, 2)) == 0
+        np.testing.assert_array_equal(np.flatnonzero(still), [5, 6])
+    with pytest.raises(ValueError, match="span_fraction"):
+        _sequence_loader(files, model, span_fraction=0.0)
+    assert plain.clip_span is None
+
+
+def test_noise_fraction_leaves_that_share_of_clips_clean(files):
+    names = dict(model=["action_toyb_1"], num_frames=4, num_joints=17, pose_dims=2, flip=0.0,
+                 batch_size=512)
+    plain = _sequence_loader(files, **names)[0][0]["poses"]
+    half = _sequence_loader(files, noise_model=_noise(0.01), noise_fraction=0.5,
+                            **names)[0][0]["poses"]
+    none = _sequence_loader(files, noise_model=_noise(0.01), noise_fraction=0.0,
+                            **names)[0][0]["poses"]
+    np.testing.assert_array_equal(none, plain)
+    clean = (half == plain).all(axis=(1, 2, 3))
+    assert abs(clean.mean() - 0.5) < 0.07, clean.mean()
+    with pytest.raises(ValueError, match="noise_fraction"):
+        _sequence_loader(files, noise_fraction=1.5, **names)

@@ -172,6 +172,9 @@ def _invoke(*args):
     ("workers=0", "workers must be an integer in [1, 64], got 0"),
     ("validation.steps=0", "validation.steps must be an integer in [1, 10000], got 0"),
     ("loss_weights.pose=-1", "loss_weights.pose must be a number in [0.0, 1000000.0], got -1"),
+    ("lr_schedule=linear", "lr_schedule must be one of step, cosine, got 'linear'"),
+    ("weight_decay=2", "weight_decay must be a number in [0.0, 1.0], got 2"),
+    ("model.clip_span=0", "model.clip_span must be an integer in [1, 4096], got 0"),
 ])
 def test_out_of_range_values_fail_fast(tmp_path, folder, assignment, message):
     run = tmp_path / "run"

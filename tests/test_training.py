@@ -142,3 +142,16 @@ def test_nan_loss_stops_with_a_clear_message(folder, tmp_path, monkeypatch):
         train(tiny_recipe(epochs=1), tmp_path / "run", folder, verbose=0)
     assert not (tmp_path / "run" / "model.keras").exists()
     assert not (tmp_path / "run" / "backup").exists()
+
+
+def test_span_recipe_trains_with_adamw_on_a_cosine_rate(folder, tmp_path):
+    recipe = action_recipe(
+        epochs=2, optimizer="adamw", weight_decay=1e-4, lr=1e-3, lr_schedule="cosine",
+        model={"actions": {"toy": None}, "num_frames": 8, "num_joints": 16, "pose_dims": 2,
+               "branch": "geometry", "filters": 4, "clip_span": 6},
+        loader_options={"rotate": 10.0, "scale": 0.1, "span_fraction": 0.8})
+    result = train(recipe, tmp_path / "run", folder, verbose=0)
+    np.testing.assert_allclose(result.history["learning_rate"], [1e-3, 0.5e-3], rtol=1e-5)
+    model = keras.models.load_model(tmp_path / "run" / "model.keras")
+    assert model.clip_span == 6
+    assert isinstance(model.optimizer, keras.optimizers.AdamW), model.optimizer

@@ -6,6 +6,7 @@ import numpy as np
 
 from posenet.data.sources import MixedLoader, output_spec
 from posenet.data.targets import depth_to_normalised, replicate, select_joints
+from posenet.data.time_sampling import random_span
 from posenet.skeleton import get_skeleton
 
 _MODEL17 = get_skeleton("model17")
@@ -131,7 +132,9 @@ class PoseSequenceLoader(MixedLoader):
     with probability ``hidden_rate[j] * hide_scale``, the joint is hidden (as a drop).
     With ``noise_correlation`` = rho in [0, 1) both Gaussians are AR(1) over the frames
     (``n_t = rho n_{t-1} + sqrt(1 - rho^2) e_t``: same std per frame, correlation rho^k
-    k frames apart), as a network's errors persist over neighbouring frames.
+    k frames apart), as a network's errors persist over neighbouring frames.  With
+    ``noise_fraction`` below 1, only that share of the clips (a seeded draw per clip) gets
+    the error; the rest stay ground truth.
 
     Args:
         sources: :class:`Source` s (their ``augment`` is ignored; ``action_dataset`` names
@@ -145,7 +148,9 @@ class PoseSequenceLoader(MixedLoader):
     def __init__(self, sources, outputs, batch_size=32, steps=1000, num_frames=None,
                  num_joints=None, pose_dims=None, num_classes=None, stride=1, noise=0.0,
                  drop=0.0, flip=0.5, seed=0, noise_model=None, noise_scale=1.0,
-                 miss_scale=1.0, hide_scale=1.0, noise_correlation=0.0, **kwargs):
+                 miss_scale=1.0, hide_scale=1.0, noise_correlation=0.0, rotate=0.0,
+                 scale=0.0, clip_span=None, span_fraction=0.8, noise_fraction=1.0,
+                 **kwargs):
         spec = output_spec(outputs, pose_dims, num_joints, num_classes)
         poses = spec.input_shapes.get("poses")
         num_frames = poses[0] if num_frames is None and poses else num_frames
@@ -157,6 +162,15 @@ class PoseSequenceLoader(MixedLoader):
                 and 0 <= flip <= 1 and pose_dims in (2, 3)):
             raise ValueError("need num_frames, stride >= 1, noise >= 0, drop and flip in "
                              "[0, 1] and pose_dims 2 or 3")
+        clip_span = getattr(outputs, "clip_span", None) if clip_span is None else clip_span
+        if not (0 <= rotate <= 180 and 0 <= scale < 1 and 0 < span_fraction <= 1
+                and (clip_span is None or clip_span >= 1) and 0 <= noise_fraction <= 1):
+            raise ValueError("need rotate in [0, 180], scale in [0, 1), span_fraction in "
+                             "(0, 1], clip_span >= 1 and noise_fraction in [0, 1]")
+        self.noise_fraction = float(noise_fraction)
+        self.rotate, self.scale = float(rotate), float(scale)
+        self.clip_span = None if clip_span is None else int(clip_span)
+        self.span_fraction = float(span_fraction)
         self.spec = spec
         self.num_frames, self.num_joints, self.pose_dims = num_frames, num_joints, pose_dims
         self.stride, self.noise, self.drop, self.flip = int(stride), noise, drop, flip
@@ -189,19 +203,33 @@ class PoseSequenceLoader(MixedLoader):
         """(poses (T, J, D), visibility (T, J, 1), label) of one random clip (``noise_rng``
         draws the noise model's error)."""
         ds = self._memory(k)
-        clip = window(frames, self.num_frames, self.stride, rng)
+        if self.clip_span:
+            clip = random_span(frames, self.num_frames, self.clip_span, rng,
+                               self.span_fraction)
+        else:
+            clip = window(frames, self.num_frames, self.stride, rng)
         coords, valid, visible = normalised_sequence(ds, clip, self.pose_dims)
         # Every draw is made whatever the settings, so a loader differing only in, e.g.,
         # the flip probability sees the same clips, noise and drops.
         flipped = rng.random() < self.flip
         noise = rng.normal(0.0, 1.0, (*valid.shape, 2)) * self.noise
         dropped = rng.random(valid.shape) < self.drop
+        if self.rotate or self.scale:
+            angle = np.deg2rad(rng.uniform(-self.rotate, self.rotate))
+            factor = rng.uniform(1 - self.scale, 1 + self.scale)
+            cos, sin = np.cos(angle) * factor, np.sin(angle) * factor
+            xy = coords[..., :2] - 0.5
+            coords[..., :2] = 0.5 + np.stack([cos * xy[..., 0] - sin * xy[..., 1],
+                                              sin * xy[..., 0] + cos * xy[..., 1]], -1)
         if flipped:
             perm = _MODEL17.flip_permutation()
             coords, valid, visible = coords[:, perm], valid[:, perm], visible[:, perm]
             coords[..., 0] = 1.0 - coords[..., 0]
         coords[..., :2] += noise
-        if self.noise_model is not None:
+        # a clip left clean keeps the network right on clean poses (drawn only when set,
+        # so the noise model's stream is unchanged without it)
+        spared = self.noise_fraction < 1 and noise_rng.random() >= self.noise_fraction
+        if self.noise_model is not None and not spared:
             joint_noise, hidden = pose_error(
                 self.noise_model, valid.shape, noise_rng, self.noise_scale, self.miss_scale,
                 self.hide_scale, self.rho)

@@ -3,7 +3,8 @@ confidence under which inference calls a track's action "uncertain".
 
 The held-out videos are those a recipe's ``validation.holdout`` keeps out of training
 (never a test split).  Each video is cut into the windows inference cuts (T frames,
-stride T // 2, the tail ending on the last frame: ``clips.sliding_clips``) and read twice:
+stride T // 2, the tail ending on the last frame: ``clips.model_clips``; a span network
+its spans resampled) and read twice:
 
 - ``clean``: ground-truth poses, as ``posenet evaluate`` reads the test split;
 - ``noisy``: the same poses with the pose network's simulated error
@@ -30,7 +31,7 @@ import numpy as np
 
 from posenet.data.pose_sequences import normalised_sequence, pose_error
 from posenet.data.targets import select_joints
-from posenet.evaluation.clips import sliding_clips, video_label
+from posenet.evaluation.clips import model_clips, video_label
 
 #: Calibration target: tracks labelled with a class are right this often (validation).
 PRECISION = 0.9
@@ -76,10 +77,9 @@ def video_probabilities(model, dataset, videos, action_dataset, noise_model=None
                         batch_size=256, correlation=CORRELATION):
     """Per video, the (windows, classes) probabilities of the last action block."""
     rng = np.random.default_rng(seed)
-    T = model.num_frames
     inputs, owner = [], []
     for v, (frames, _) in enumerate(videos):
-        for clip in sliding_clips(frames, T, max(T // 2, 1)):
+        for clip in model_clips(frames, model):
             inputs.append(window_inputs(dataset, clip, model.num_joints, model.pose_dims,
                                         noise_model, rng, correlation))
             owner.append(v)

@@ -5,7 +5,8 @@ clips are T consecutive frames starting at 0, ``stride`` apart (T // 2 by defaul
 one ending on the last frame when the stride does not reach it; a video shorter than T
 gives one clip padded by repeating its last frame (as the training loaders pad).  The
 single-clip protocol uses the middle clip of that list (index ``len // 2``); the
-multi-clip protocol all of them (their softmaxes multiplied).
+multi-clip protocol all of them (their softmaxes multiplied).  A network with a
+``clip_span`` reads spans resampled instead (``posenet.data.time_sampling``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from posenet.data.augment import DEFAULT_MARGIN, crop_transform
 from posenet.data.pose_sequences import normalised_sequence
 from posenet.data.sources import read_images
 from posenet.data.targets import select_joints
+from posenet.data.time_sampling import sliding_spans
 from posenet.evaluation.predict import to_input
 
 
@@ -32,6 +34,16 @@ def sliding_clips(frames, num_frames: int, stride: int | None = None) -> list[np
     if starts[-1] != last:
         starts.append(last)
     return [frames[np.minimum(s + np.arange(num_frames), len(frames) - 1)] for s in starts]
+
+
+def model_clips(frames, model_like, stride: int | None = None) -> list[np.ndarray]:
+    """The evaluation clips of one video for a network (or spec) with ``num_frames`` and
+    optional ``clip_span``: ``time_sampling.sliding_spans`` for a span network, else
+    :func:`sliding_clips` (consecutive frames ``stride`` apart)."""
+    span = getattr(model_like, "clip_span", None)
+    if span:
+        return sliding_spans(frames, model_like.num_frames, span)
+    return sliding_clips(frames, model_like.num_frames, stride)
 
 
 def middle_clip(clips: list) -> int:

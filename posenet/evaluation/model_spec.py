@@ -27,7 +27,9 @@ class ModelSpec:
     ``sequences`` (the pose-only action network: ``poses`` (B, T, J, D) and
     ``visibility`` (B, T, J, 1)).  ``input_size`` S px, ``num_frames`` T, ``num_joints``
     J and ``pose_dims`` D of the pose outputs (or of the ``poses`` input), ``pose_blocks``
-    the number of ``pose_k`` outputs, ``actions`` dataset -> (classes, action blocks).
+    the number of ``pose_k`` outputs, ``actions`` dataset -> (classes, action blocks),
+    ``clip_span`` the video frames a pose-only network's T frames are resampled from
+    (``posenet.data.time_sampling``; None: T consecutive frames).
     """
 
     input_kind: str
@@ -37,6 +39,7 @@ class ModelSpec:
     pose_dims: int | None = None
     pose_blocks: int = 0
     actions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    clip_span: int | None = None
 
 
 def _shape(tensor) -> tuple:
@@ -98,6 +101,7 @@ def model_spec(model) -> ModelSpec:
         input_kind=kind, input_size=size, num_frames=None if t is None else int(t),
         num_joints=num_joints, pose_dims=pose_dims, pose_blocks=len(poses),
         actions={ds: (blocks[max(blocks)], len(blocks)) for ds, blocks in actions.items()},
+        clip_span=getattr(model, "clip_span", None) if kind == "sequences" else None,
     )
 
 

@@ -28,7 +28,7 @@ from posenet.evaluation.clips import (
     clip_images,
     clip_poses,
     middle_clip,
-    sliding_clips,
+    model_clips,
     video_label,
 )
 from posenet.evaluation.model_spec import EvaluationError, ModelSpec, frame_model, model_spec
@@ -165,7 +165,7 @@ def evaluate_actions(model, spec, dataset, block=None, batch_size=16, clip_strid
                               f"model's action_{name} output has {classes} classes")
     clips, owner, single = [], [], []
     for v, frames in enumerate(videos):
-        mine = sliding_clips(frames, spec.num_frames, clip_stride)
+        mine = model_clips(frames, spec, clip_stride)
         single.append(len(clips) + middle_clip(mine))
         clips += [(clip, frames) for clip in mine]
         owner += [v] * len(mine)
@@ -176,7 +176,7 @@ def evaluate_actions(model, spec, dataset, block=None, batch_size=16, clip_strid
         for k in blocks:
             probs[k].append(np.asarray(out[f"action_{name}_{k}"], np.float64))
     return {"protocol": ACTION_PROTOCOL, "videos": len(videos), "clips": len(clips),
-            "clip_frames": spec.num_frames,
+            "clip_frames": spec.num_frames, "clip_span": spec.clip_span,
             "blocks": {str(k): protocols.action_accuracy(np.concatenate(probs[k]), owner,
                                                          single, labels, listed)
                        for k in blocks}}

@@ -29,6 +29,7 @@ import numpy as np
 
 from posenet.data.pose_sequences import _extent
 from posenet.data.targets import PELVIS
+from posenet.data.time_sampling import resample
 from posenet.evaluation.predict import to_input
 from posenet.outputs import action_output
 
@@ -94,11 +95,16 @@ def normalise_window(joints2d, z, boxes, pose_dims):
     return poses.astype(np.float32), visible[..., None].astype(np.float32)
 
 
-def fit_window(items, num_frames):
+def fit_window(items, num_frames, clip_span=None):
     """The last ``num_frames`` of a window's frames (windows are as long as the longest
     action model's), a short track's padded by repeating its last frame, as training
-    pads a short sequence."""
-    items = list(items)[-num_frames:]
+    pads a short sequence; with ``clip_span``, the last ``clip_span`` frames (all of a
+    shorter window) resampled to ``num_frames`` (``posenet.data.time_sampling``)."""
+    items = list(items)
+    if clip_span:
+        items = items[-int(clip_span):]
+        return [items[i] for i in resample(np.arange(len(items)), num_frames)]
+    items = items[-num_frames:]
     return items + [items[-1]] * (num_frames - len(items))
 
 
@@ -199,7 +205,9 @@ class ActionRunner:
                     for dataset in model.actions:
                         self._store(part, dataset, _last_block(outputs, dataset))
                 continue
-            inputs = [self._normalised(fit_window(items, model.num_frames), model.pose_dims)
+            inputs = [self._normalised(fit_window(items, model.num_frames,
+                                                 getattr(model, "clip_span", None)),
+                                      model.pose_dims)
                       for _, items in pending]
             outputs = model.predict_on_batch({"poses": np.stack([p for p, _ in inputs]),
                                               "visibility": np.stack([v for _, v in inputs])})

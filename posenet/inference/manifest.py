@@ -67,8 +67,8 @@ def cpu_bundle():
     """
     files = (
         ShippedFile("pose", "cpu_pose.keras", "runs/cpu_lspet_h36m"),
-        ShippedFile("penn_action", "cpu_actions_penn.keras", "runs/cpu_actions_penn"),
-        ShippedFile("jhmdb", "cpu_actions_jhmdb.keras", "runs/cpu_actions_jhmdb"),
+        ShippedFile("penn_action", "span_actions_penn.keras", "runs/span_actions_penn"),
+        ShippedFile("jhmdb", "span_actions_jhmdb.keras", "runs/span_actions_jhmdb"),
     )
     evaluate = "posenet evaluate --weights"
     figures = (
@@ -80,13 +80,13 @@ def cpu_bundle():
                f"{evaluate} weights/cpu_pose.keras --dataset h36m-render"),
         Figure("Penn Action test, ground-truth poses, multi-clip accuracy",
                ("penn_action.json",), "action accuracy", "multi-clip", 0.90, True,
-               "fraction", f"{evaluate} weights/cpu_actions_penn.keras --dataset penn_action"),
+               "fraction", f"{evaluate} weights/span_actions_penn.keras --dataset penn_action"),
         Figure("J-HMDB, ground-truth poses, mean of the 3 splits, multi-clip accuracy",
                ("jhmdb1.json", "jhmdb2.json", "jhmdb3.json"), "action accuracy",
                "multi-clip", 0.78, True, "fraction",
-               f"{evaluate} weights/cpu_actions_jhmdb.keras --dataset jhmdb --split test1; "
-               f"{evaluate} runs/cpu_actions_jhmdb_split2/model.keras --dataset jhmdb "
-               f"--split test2; {evaluate} runs/cpu_actions_jhmdb_split3/model.keras "
+               f"{evaluate} weights/span_actions_jhmdb.keras --dataset jhmdb --split test1; "
+               f"{evaluate} runs/span_actions_jhmdb_split2/model.keras --dataset jhmdb "
+               f"--split test2; {evaluate} runs/span_actions_jhmdb_split3/model.keras "
                "--dataset jhmdb --split test3 (then the mean)"),
     )
     return files, figures
@@ -181,7 +181,7 @@ def describe(path, run) -> dict:
     elif isinstance(model, ActionNetwork):
         from posenet.inference.actions import class_names
 
-        out |= {"num_frames": model.num_frames,
+        out |= {"num_frames": model.num_frames, "clip_span": model.clip_span,
                 "action_classes": {ds: class_names(ds, n) for ds, n in model.actions.items()},
                 "uncertain_below": dict(model.uncertain_below),
                 "loader_options": config.get("loader_options", {})}

@@ -45,6 +45,7 @@ import numpy as np
 
 from posenet.data.augment import DEFAULT_MARGIN, crop_transform
 from posenet.data.targets import DEPTH_RANGE_MM, PELVIS, depth_to_mm
+from posenet.data.time_sampling import frames_read
 from posenet.evaluation.predict import layout_name
 from posenet.inference import people as P
 from posenet.inference.actions import ActionRunner, ActionWindows, class_names
@@ -175,7 +176,7 @@ class Predictor:
                                  "fix the dataset name in the weights bundle")
         counts |= {ds: net.actions[ds] for ds, net in self.weights.actions.items()}
         self.action_classes = {ds: class_names(ds, n) for ds, n in counts.items()}
-        frames = {m.num_frames for m in self.action_models.values()}
+        frames = {frames_read(m) for m in self.action_models.values()}
         self.num_frames = max(frames) if frames else 0
 
     @property

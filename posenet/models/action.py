@@ -116,6 +116,11 @@ class ActionNetwork(keras.Model):
     convolutions (``posenet.models.action_geometry``, one output per dataset, so
     ``num_blocks`` is 1; ``filters`` its width, ``num_frames`` a multiple of 8).
 
+    ``clip_span`` (frames, saved with the network): the T input frames are resampled from
+    up to ``clip_span`` video frames (a short video's whole length) instead of being T
+    consecutive ones; training, evaluation and inference read it
+    (``posenet.data.time_sampling``).
+
     ``uncertain_below`` (``{dataset: threshold}``, saved with the network) is the
     calibrated confidence under which inference labels a track of that dataset
     "uncertain" (see ``posenet.evaluation.action_calibration``); empty for a network
@@ -125,7 +130,7 @@ class ActionNetwork(keras.Model):
     def __init__(
         self, actions, num_frames=16, num_joints=16, pose_dims=2, num_blocks=4,
         pose_width=1.0, bn_momentum=0.9, uncertain_below=None, branch="pose", filters=16,
-        **kwargs,
+        clip_span=None, **kwargs,
     ):
         if branch not in ("pose", "geometry"):
             raise ValueError(f"branch must be 'pose' or 'geometry', got {branch!r}")
@@ -160,6 +165,9 @@ class ActionNetwork(keras.Model):
         self.num_blocks = num_blocks
         self.pose_width = pose_width
         self.branch, self.filters = branch, int(filters)
+        if clip_span is not None and int(clip_span) < 1:
+            raise ValueError(f"clip_span must be a number of frames >= 1, got {clip_span!r}")
+        self.clip_span = None if clip_span is None else int(clip_span)
         self.uncertain_below = {str(k): float(v) for k, v in (uncertain_below or {}).items()}
 
     def get_config(self):
@@ -174,6 +182,7 @@ class ActionNetwork(keras.Model):
             "pose_width": self.pose_width,
             "branch": self.branch,
             "filters": self.filters,
+            "clip_span": self.clip_span,
             "bn_momentum": self.bn_momentum,
             "uncertain_below": dict(self.uncertain_below),
         }

@@ -148,6 +148,15 @@ def restored_epoch(backup_dir) -> int:
         return int(json.load(f)["epoch"])
 
 
+def cosine_schedule(lr: float, epochs: int):
+    """Epoch (0-based) -> ``lr * (1 + cos(pi * epoch / epochs)) / 2``: ``lr`` first, near 0
+    last (set per epoch, so a resumed run continues on the same curve)."""
+    def schedule(epoch, current=None):
+        return float(lr * (1 + math.cos(math.pi * epoch / epochs)) / 2)
+
+    return schedule
+
+
 def step_schedule(lr: float, drops, factor: float):
     """Epoch (0-based) -> ``lr * factor ** (number of drops <= epoch)``."""
     drops = sorted(int(d) for d in drops)

@@ -101,7 +101,8 @@ LOADER_CLASSES = {"frames": HoldoutFrameLoader, "clips": HoldoutClipLoader,
                   "pose_sequences": HoldoutPoseSequenceLoader}
 # Validation draws nothing at random: no augmentation, noise, drops or flips.
 _PLAIN_OPTIONS = {"pose_sequences": {"noise": 0.0, "drop": 0.0, "flip": 0.0,
-                                      "noise_model": None}}
+                                      "noise_model": None, "rotate": 0.0, "scale": 0.0,
+                                      "span_fraction": 1.0}}
 
 
 def recipe_files(recipe, data_dir) -> list[str]:

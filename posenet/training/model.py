@@ -78,6 +78,8 @@ def optimizer(recipe):
                                     nesterov=recipe.nesterov)
     if recipe.optimizer == "adam":
         return keras.optimizers.Adam(recipe.lr)
+    if recipe.optimizer == "adamw":
+        return keras.optimizers.AdamW(recipe.lr, weight_decay=recipe.weight_decay)
     return keras.optimizers.RMSprop(recipe.lr)
 
 

@@ -15,7 +15,8 @@ import json
 
 LOADERS = ("frames", "clips", "pose_sequences")
 METRICS = ("pckh", "pck", "mpjpe", "accuracy")
-OPTIMIZERS = ("rmsprop", "sgd", "adam")
+OPTIMIZERS = ("rmsprop", "sgd", "adam", "adamw")
+LR_SCHEDULES = ("step", "cosine")
 #: The model of a pose-only action recipe: ``ActionNetwork(**model)`` instead of a preset.
 ACTION_NETWORK = "action_network"
 SOURCE_KEYS = ("path", "weight", "augment", "action_dataset", "split")
@@ -42,8 +43,10 @@ class Recipe:
     - ``loader``: ``frames``, ``clips`` or ``pose_sequences``; ``loader_options``: extra
       loader arguments (``noise``, ``drop``, ``stride``...); ``workers``: loader workers.
     - ``batch_size`` [items], ``steps_per_epoch`` [batches], ``epochs``.
-    - ``optimizer`` (``rmsprop``, ``sgd``, ``adam``), ``lr``, ``momentum`` and ``nesterov``
-      (SGD); ``lr_drops`` [epochs, 0-based] where the rate is multiplied by ``lr_factor``.
+    - ``optimizer`` (``rmsprop``, ``sgd``, ``adam``, ``adamw``), ``lr``, ``momentum`` and
+      ``nesterov`` (SGD), ``weight_decay`` (AdamW's decoupled decay); ``lr_schedule``:
+      ``step`` (``lr_drops`` [epochs, 0-based] where the rate is multiplied by
+      ``lr_factor``) or ``cosine`` (from ``lr`` at epoch 0 towards 0 after ``epochs``).
     - ``frozen``: layer-name prefixes made non-trainable (``pose_network`` freezes the
       pose part of a multitask model). ``init_weights``: a ``.keras`` model whose
       same-named layers initialise this one (earlier stages); relative to the working
@@ -70,6 +73,8 @@ class Recipe:
     nesterov: bool = False
     lr_drops: list = dataclasses.field(default_factory=list)
     lr_factor: float = 0.2
+    lr_schedule: str = "step"
+    weight_decay: float = 0.0
     frozen: list = dataclasses.field(default_factory=list)
     init_weights: str | None = None
     action_weights: dict = dataclasses.field(default_factory=dict)
@@ -106,6 +111,7 @@ RANGES = {
     "lr": (False, 0.0, 1.0, True),
     "lr_factor": (False, 0.0, 1.0, True),
     "momentum": (False, 0.0, 0.999, False),
+    "weight_decay": (False, 0.0, 1.0, False),
 }
 #: Ranges of the ``model`` keys: pose network presets (``build_model``) and ActionNetwork.
 MODEL_RANGES = {
@@ -118,6 +124,7 @@ MODEL_RANGES = {
     "context_maps": (True, 0, 8, False),
     "num_frames": (True, 1, 64, False),
     "filters": (True, 1, 512, False),
+    "clip_span": (True, 1, 4096, False),
     "pose_dims": (True, 2, 3, False),
     "stem_width": (False, 0.0, 4.0, True),
     "pose_width": (False, 0.0, 4.0, True),
@@ -170,7 +177,7 @@ def check(recipe: Recipe) -> None:
     :data:`MODEL_RANGES`).
     """
     for field, allowed in (("loader", LOADERS), ("metric", METRICS),
-                           ("optimizer", OPTIMIZERS)):
+                           ("optimizer", OPTIMIZERS), ("lr_schedule", LR_SCHEDULES)):
         if getattr(recipe, field) not in allowed:
             _fail(recipe, f"{field} must be one of {', '.join(allowed)}, "
                           f"got {getattr(recipe, field)!r}")

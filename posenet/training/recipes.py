@@ -114,6 +114,45 @@ def _jhmdb_geometry(split):
     )
 
 
+#: The span recipes' data: _PREDICTED_SEQUENCES on half the clips (the rest ground truth),
+#: light noise, turns of up to 10 degrees, scaling by up to 10%, and clips resampled from
+#: 80-100% of the span.
+_SPAN_SEQUENCES = dict(_PREDICTED_SEQUENCES, noise_fraction=0.5, noise=0.01, rotate=10.0,
+                       scale=0.1, span_fraction=0.8)
+
+
+def _span_actions(name, description, dataset, train_file, clip_span, steps, epochs):
+    """The geometric branch reading 32 frames resampled from up to ``clip_span`` video
+    frames (a whole J-HMDB clip), AdamW with a cosine rate, validated on a seeded 10% of
+    the training videos."""
+    return Recipe(
+        name, description, ACTION_NETWORK, [_src(train_file, action_dataset=dataset)],
+        {"path": train_file, "holdout": 0.1, "action_dataset": dataset},
+        "accuracy", loader="pose_sequences", loader_options=_SPAN_SEQUENCES,
+        model={"actions": {dataset: None}, "num_frames": 32, "num_joints": 17,
+               "pose_dims": 2, "branch": "geometry", "filters": 32, "clip_span": clip_span},
+        batch_size=64, steps_per_epoch=steps, epochs=epochs, optimizer="adamw", lr=1e-3,
+        weight_decay=1e-4, lr_schedule="cosine",
+    )
+
+
+def _jhmdb_span(split):
+    """The span J-HMDB recipe of one official split."""
+    name = "span_actions_jhmdb" + ("" if split == 1 else f"_split{split}")
+    return _span_actions(
+        name,
+        f"Pose-only action weights for J-HMDB split {split}: the geometric branch on each "
+        "whole clip resampled to 32 frames (clip_span 40, J-HMDB's longest), on "
+        "ground-truth sequences, half of them made to look predicted (_SPAN_SEQUENCES).\n"
+        f"  posenet train {name} --out runs/{name}\n"
+        f"  python -m posenet.evaluation.action_calibration runs/{name}\n"
+        f"  posenet evaluate --weights runs/{name}/model.keras --dataset jhmdb --split "
+        f"test{split}\n"
+        "Validates top-1 accuracy on a held-out 10% of the training videos.",
+        "jhmdb", f"jhmdb_train{split}.h5", clip_span=40, steps=60, epochs=90,
+    )
+
+
 #: Layers of the pretrained MoveNet part of a MobilePoseNetwork: extractor, pyramid and
 #: person heads (``block_`` is MobileNetV2's ``block_<i>``, not the method's ``block<k>``).
 _MOBILE_BACKBONE = ["to_unit_range", "Conv1", "expanded_conv", "block_", "Conv_1", "fpn_"]
@@ -293,6 +332,18 @@ _ALL = [
         "penn_action\n"
         "Validates top-1 accuracy on a held-out 10% of the training videos.",
         "penn_action", "penn_action_train.h5", steps=60,
+    ),
+    *[_jhmdb_span(split) for split in (1, 2, 3)],
+    _span_actions(
+        "span_actions_penn",
+        "Pose-only action weights for Penn Action: the geometric branch reading 32 frames "
+        "resampled from up to 128 (the whole of 9 videos in 10), on ground-truth sequences "
+        "half of them made to look predicted (_SPAN_SEQUENCES).\n"
+        "  posenet train span_actions_penn --out runs/span_actions_penn\n"
+        "  posenet evaluate --weights runs/span_actions_penn/model.keras --dataset "
+        "penn_action\n"
+        "Validates top-1 accuracy on a held-out 10% of the training videos.",
+        "penn_action", "penn_action_train.h5", clip_span=128, steps=54, epochs=60,
     ),
     Recipe(
         "tiny",

@@ -135,7 +135,8 @@ def _loader_workers():
 def _callbacks(recipe, paths, loader, validation, resumed_epoch, log):
     guard = cb.NaNGuard()
     monitor = f"val_{recipe.metric}"
-    schedule = cb.step_schedule(recipe.lr, recipe.lr_drops, recipe.lr_factor)
+    schedule = (cb.cosine_schedule(recipe.lr, recipe.epochs) if recipe.lr_schedule == "cosine"
+                else cb.step_schedule(recipe.lr, recipe.lr_drops, recipe.lr_factor))
     action_dataset = recipe.validation.get("action_dataset")
     out = [
         cb.LoaderEpoch(loader),
