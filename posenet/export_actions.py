@@ -8,7 +8,8 @@ needs: the two inputs and what they hold, the outputs, each dataset's classes in
 the output inference reads (the last block), the window length, the joints' layout, the
 pose dimensions, the "uncertain" thresholds and the source file's SHA-256.
 
-The inputs are one window of ``num_frames`` frames of one track, as
+The inputs are one window of ``num_frames`` frames of one track (a span network's resampled
+from up to ``clip_span`` frames: ``posenet.data.time_sampling``), as
 ``posenet.inference.actions`` builds it (``normalise_window``): ``poses`` (N, T, J, D)
 and ``visibility`` (N, T, J, 1), both float32.
 
@@ -131,6 +132,7 @@ def action_metadata(network, fmt, batch_size, file, source=None, sha256=None,
     from posenet.skeleton import get_skeleton
 
     T, J, D = int(network.num_frames), int(network.num_joints), int(network.pose_dims)
+    span = getattr(network, "clip_span", None)
     skeleton = get_skeleton(layout_name(J))
     actions = {}
     for dataset, count in network.actions.items():
@@ -149,13 +151,18 @@ def action_metadata(network, fmt, batch_size, file, source=None, sha256=None,
             {"name": "visibility", "shape": [batch_size, T, J, 1], "dtype": "float32",
              "holds": VISIBILITY_HOLDS},
         ],
-        "window": {"num_frames": T, "stride": max(T // 2, 1), "visible_threshold": VISIBLE,
-                   "short_tracks": "the last frame repeated up to num_frames",
+        "window": {"num_frames": T, "clip_span": span, "stride": max((span or T) // 2, 1),
+                   "visible_threshold": VISIBLE,
+                   "frames": ("num_frames consecutive frames" if not span else
+                              "num_frames frames resampled evenly (nearest) from the last "
+                              "clip_span frames, or all of a shorter track"),
+                   "short_tracks": ("the last frame repeated up to num_frames" if not span
+                                    else "resampled as above"),
                    "track": "mean of the windows' probabilities of each dataset's output; "
                             "'uncertain' when the best is below uncertain_below"},
         "outputs": sorted(network.output_names),
         "datasets": list(actions), "actions": actions,
-        "num_frames": T, "num_joints": J, "layout": skeleton.name,
+        "num_frames": T, "clip_span": span, "num_joints": J, "layout": skeleton.name,
         "joints": list(skeleton.joints), "pose_dims": D,
         "num_blocks": int(network.num_blocks), "batch_size": batch_size,
         "source": source, "sha256": sha256, "precision": precision,

@@ -176,3 +176,18 @@ def test_runtime_refuses_a_pose_export(files, tmp_path):
         A.load_action_runtime("litert", out)
     with pytest.raises(ValueError, match="unknown runtime"):
         A.load_action_runtime("tensorrt", out)
+
+
+def test_a_span_network_sidecar_names_its_span():
+    from posenet.export_actions import action_metadata
+    from posenet.models import ActionNetwork
+
+    span = ActionNetwork({"jhmdb": 4}, num_frames=8, num_joints=17, branch="geometry",
+                         filters=4, clip_span=40)
+    info = action_metadata(span, "litert", 1, "span.tflite")
+    assert info["clip_span"] == 40 and info["window"]["clip_span"] == 40
+    assert info["window"]["stride"] == 20 and "resampled" in info["window"]["frames"]
+    plain = ActionNetwork({"jhmdb": 4}, num_frames=8, num_joints=17, branch="geometry",
+                          filters=4)
+    info = action_metadata(plain, "litert", 1, "plain.tflite")
+    assert info["clip_span"] is None and info["window"]["stride"] == 4
