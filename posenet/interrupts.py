@@ -8,6 +8,7 @@ conventional status: 130 after Ctrl-C (SIGINT, 2), 143 after SIGTERM (15).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -46,3 +47,48 @@ def raise_on_sigterm() -> bool:
 def exit_status(error: BaseException) -> int:
     """The exit status for an interruption: 143 for SIGTERM, 130 for Ctrl-C."""
     return 128 + (signal.SIGTERM if isinstance(error, Terminated) else signal.SIGINT)
+
+
+@contextlib.contextmanager
+def remembered(signals=(signal.SIGINT, signal.SIGTERM)):
+    """Within the block, record each of ``signals`` received in the list it yields, then
+    handle it as before (the handler in place, or the default action).
+
+    A ``KeyboardInterrupt`` raised by a handler while Python runs under C code can be lost:
+    under JAX, Ctrl-C landing inside ``np.array`` of a device array vanished and training
+    ran on. The record lets training raise it again at its next batch
+    (``training.callbacks.ReRaiseSignals``). Ignored signals stay ignored; off the main
+    thread nothing is installed (the list stays empty).
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    previous = {s: signal.getsignal(s) for s in signals}
+    previous = {s: h for s, h in previous.items() if h not in (signal.SIG_IGN, None)}
+
+    def handle(signum, frame):
+        received.append(signum)
+        old = previous[signum]
+        if callable(old):
+            old(signum, frame)
+        elif signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        else:  # the default action
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+    for signum in previous:
+        signal.signal(signum, handle)
+    try:
+        yield received
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def reraise(received) -> None:
+    """Raise the interruption of the last signal in ``received`` (see :func:`remembered`):
+    :class:`Terminated` for SIGTERM, ``KeyboardInterrupt`` otherwise; nothing if empty."""
+    if received:
+        raise Terminated() if received[-1] == signal.SIGTERM else KeyboardInterrupt()

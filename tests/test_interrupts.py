@@ -49,3 +49,59 @@ def test_forked_child_dies_of_sigterm_and_parent_raises():
 def test_exit_status_follows_the_shell_convention():
     assert exit_status(Terminated()) == 143
     assert exit_status(KeyboardInterrupt()) == 130
+
+
+def test_remembered_records_signals_a_lost_interrupt_can_be_raised_again():
+    from posenet.interrupts import remembered, reraise
+
+    seen = []
+
+    def record(signum, frame):
+        seen.append(signum)
+
+    before = signal.signal(signal.SIGINT, record)
+    try:
+        with remembered() as received:
+            # the handler in place still runs (here it swallows: the lost KeyboardInterrupt)
+            os.kill(os.getpid(), signal.SIGINT)
+            assert seen == [signal.SIGINT] and received == [signal.SIGINT]
+            with pytest.raises(KeyboardInterrupt) as raised:
+                reraise(received)
+            assert not isinstance(raised.value, Terminated)
+            received.append(signal.SIGTERM)
+            with pytest.raises(Terminated):
+                reraise(received)
+        # the previous handler is back once the block ends
+        assert signal.getsignal(signal.SIGINT) is record
+        os.kill(os.getpid(), signal.SIGINT)
+        assert seen == [signal.SIGINT, signal.SIGINT] and received == [signal.SIGINT,
+                                                                         signal.SIGTERM]
+        reraise([])  # nothing received: nothing raised
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_remembered_leaves_ignored_signals_ignored():
+    from posenet.interrupts import remembered
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with remembered() as received:
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGINT)
+        assert received == []
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_training_raises_a_recorded_signal_at_the_next_batch():
+    from posenet.training.callbacks import ReRaiseSignals
+
+    received = []
+    check = ReRaiseSignals(received)
+    check.on_train_batch_end(0)  # nothing received: training goes on
+    received.append(signal.SIGTERM)
+    with pytest.raises(Terminated):
+        check.on_train_batch_end(1)
+    with pytest.raises(Terminated):
+        check.on_epoch_end(0)

@@ -16,6 +16,7 @@ import os
 
 import keras
 
+from posenet.interrupts import reraise
 from posenet.io import atomic_path, save_model_atomic, write_json_atomic
 
 
@@ -146,6 +147,24 @@ def restored_epoch(backup_dir) -> int:
         return 0
     with open(path) as f:
         return int(json.load(f)["epoch"])
+
+
+class ReRaiseSignals(keras.callbacks.Callback):
+    """Raises, at the next batch or epoch end, a Ctrl-C or SIGTERM recorded in ``received``
+    (``posenet.interrupts.remembered``) whose own KeyboardInterrupt was lost."""
+
+    def __init__(self, received):
+        super().__init__()
+        self.received = received
+
+    def on_train_batch_end(self, batch, logs=None):
+        reraise(self.received)
+
+    def on_test_batch_end(self, batch, logs=None):
+        reraise(self.received)
+
+    def on_epoch_end(self, epoch, logs=None):
+        reraise(self.received)
 
 
 def cosine_schedule(lr: float, epochs: int):

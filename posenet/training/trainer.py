@@ -12,6 +12,7 @@ import threading
 
 import keras
 
+from posenet.interrupts import remembered
 from posenet.io import save_model_atomic
 from posenet.training import callbacks as cb
 from posenet.training import distribution as dist
@@ -210,9 +211,9 @@ def train(recipe, run_dir, data_dir="datasets", *, resume=False, verbose=1,
             loader = dist.ProcessShard(loader, plan.worker, plan.workers)
         # shuffle=False: Keras would reorder the batches with Python's global random
         # state, which a resumed process does not share; the loader shuffles by seed.
-        with _loader_workers():
+        with _loader_workers(), remembered() as received:
             history = model.fit(loader, epochs=recipe.epochs, verbose=verbose, shuffle=False,
-                                callbacks=[*own, *callbacks])
+                                callbacks=[cb.ReRaiseSignals(received), *own, *callbacks])
     if guard.message:
         raise cb.TrainingDiverged(guard.message)
     save_model_atomic(model, paths["model"])
