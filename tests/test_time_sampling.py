@@ -79,3 +79,45 @@ def test_clip_span_is_saved_with_the_network(tmp_path):
     with pytest.raises(ValueError, match="clip_span"):
         ActionNetwork({"jhmdb": 4}, num_frames=8, num_joints=17, branch="geometry",
                       filters=4, clip_span=0)
+
+
+def test_video_span_reads_the_same_seconds_at_another_rate():
+    from posenet.data.time_sampling import video_span
+
+    class Net(_Spec):
+        def __init__(self, num_frames, clip_span=None, frame_rate=None):
+            super().__init__(num_frames, clip_span)
+            self.frame_rate = frame_rate
+
+    assert video_span(Net(32, 40, 30.0), 60.0) == 80
+    assert video_span(Net(32, 40, 30.0), 15.0) == 20
+    assert video_span(Net(32, 40, 30.0), None) == 40  # a video without a rate: as trained
+    assert video_span(Net(32, 40), 60.0) == 40  # a network without one: as before
+    assert video_span(Net(16, None, 30.0), 60.0) == 32
+
+
+def test_a_60_fps_track_is_read_over_the_trained_seconds():
+    from posenet.inference.actions import ActionRunner, ActionWindows, normalise_window
+    from posenet.models import ActionNetwork
+
+    T, J = 8, 17
+    net = ActionNetwork({"penn_action": 15}, num_frames=T, num_joints=J, pose_dims=2,
+                        num_blocks=1, pose_width=0.25, frame_rate=30.0)
+    runner = ActionRunner({"penn_action": net}, pose_dims=2, fps=60.0)
+    assert runner.spans == {"penn_action": 2 * T} and runner.window_frames == 2 * T
+    rng = np.random.default_rng(0)
+    items = [(i, np.concatenate([rng.uniform(100, 300, (J, 2)), np.ones((J, 1))], 1), None,
+              np.array([90.0, 90.0, 310.0, 310.0])) for i in range(2 * T)]
+    track = ActionWindows(runner, runner.window_frames)
+    for item in items:
+        track.add(*item)
+    track.close()
+    runner.flush()
+    got = track.result({"penn_action": [f"c{i}" for i in range(15)]})["penn_action"]
+    read = [items[i] for i in resample(np.arange(2 * T), T)]  # 16 frames, every other one
+    poses, vis = normalise_window(np.stack([r[1] for r in read]), None,
+                                  np.stack([r[3] for r in read]), 2)
+    expected = net.predict_on_batch({"poses": poses[None], "visibility": vis[None]})
+    np.testing.assert_allclose(got["windows"][0]["probabilities"],
+                               expected["action_penn_action_1"][0], atol=1e-5)
+    assert ActionRunner({"penn_action": net}, pose_dims=2, fps=30.0).window_frames == T

@@ -19,6 +19,18 @@ def frames_read(model) -> int:
     return int(getattr(model, "clip_span", None) or model.num_frames)
 
 
+def video_span(model, fps=None) -> int:
+    """The video frames one input of ``model`` covers in a video of ``fps`` frames/s:
+    :func:`frames_read`, scaled by ``fps / model.frame_rate`` when both are known, so the
+    network reads the same seconds of a 60 frames/s video as of its 30 frames/s training
+    clips."""
+    span = frames_read(model)
+    rate = getattr(model, "frame_rate", None)
+    if rate and fps and fps > 0:
+        span = max(1, int(round(span * fps / rate)))
+    return span
+
+
 def resample(frames, num_frames: int) -> np.ndarray:
     """``num_frames`` entries of ``frames`` evenly spread from its first to its last
     (nearest entry; a single frame repeats)."""

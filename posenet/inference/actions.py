@@ -29,7 +29,7 @@ import numpy as np
 
 from posenet.data.pose_sequences import _extent
 from posenet.data.targets import PELVIS
-from posenet.data.time_sampling import resample
+from posenet.data.time_sampling import resample, video_span
 from posenet.evaluation.predict import to_input
 from posenet.outputs import action_output
 
@@ -171,8 +171,14 @@ class ActionRunner:
     ``models``: ``{dataset: ActionNetwork}`` and/or the MultitaskModel under the key None.
     """
 
-    def __init__(self, models, pose_dims, max_pending=64, max_clip_frames=64):
+    def __init__(self, models, pose_dims, max_pending=64, max_clip_frames=64, fps=None):
         self.models, self.pose_dims = models, pose_dims
+        # video frames each pose-only network reads at this video's rate (``fps``)
+        self.spans = {key: video_span(model, fps) for key, model in models.items()
+                      if key is not None}
+        clips = [model.num_frames for key, model in models.items() if key is None]
+        #: the windows' length: the most any network reads
+        self.window_frames = max([*self.spans.values(), *clips], default=0)
         self.max_pending, self.max_clip_frames = int(max_pending), int(max_clip_frames)
         self.pending = []  # (ActionWindows, items)
 
@@ -205,8 +211,10 @@ class ActionRunner:
                     for dataset in model.actions:
                         self._store(part, dataset, _last_block(outputs, dataset))
                 continue
+            span = self.spans[key]
+            resampled = getattr(model, "clip_span", None) or span != model.num_frames
             inputs = [self._normalised(fit_window(items, model.num_frames,
-                                                 getattr(model, "clip_span", None)),
+                                                 span if resampled else None),
                                       model.pose_dims)
                       for _, items in pending]
             outputs = model.predict_on_batch({"poses": np.stack([p for p, _ in inputs]),

@@ -182,6 +182,7 @@ def describe(path, run) -> dict:
         from posenet.inference.actions import class_names
 
         out |= {"num_frames": model.num_frames, "clip_span": model.clip_span,
+                "frame_rate": model.frame_rate,
                 "action_classes": {ds: class_names(ds, n) for ds, n in model.actions.items()},
                 "uncertain_below": dict(model.uncertain_below),
                 "loader_options": config.get("loader_options", {})}

@@ -292,7 +292,7 @@ class Predictor:
         tracker = Tracker(self.max_missed)
         smooth = self.smoothing is not None and bool(fps)
         state = {"tracker": tracker, "windows": {}, "frames": [], "size": None,
-                 "runner": ActionRunner(self.action_models, self.dims),
+                 "runner": ActionRunner(self.action_models, self.dims, fps=fps),
                  "smoothers": {} if smooth else None}
         chunk = []
         for index, frame in frames:
@@ -389,7 +389,8 @@ class Predictor:
         if not self.action_models:
             return
         if track_id not in state["windows"]:
-            state["windows"][track_id] = ActionWindows(state["runner"], self.num_frames)
+            runner = state["runner"]
+            state["windows"][track_id] = ActionWindows(runner, runner.window_frames)
         crop = result["crop"] if None in self.action_models else None
         state["windows"][track_id].add(index, result["joints2d"], result["z"],
                                        result["box"], crop)

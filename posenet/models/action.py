@@ -119,7 +119,8 @@ class ActionNetwork(keras.Model):
     ``clip_span`` (frames, saved with the network): the T input frames are resampled from
     up to ``clip_span`` video frames (a short video's whole length) instead of being T
     consecutive ones; training, evaluation and inference read it
-    (``posenet.data.time_sampling``).
+    (``posenet.data.time_sampling``). ``frame_rate`` (frames/s of the training videos,
+    saved with it) lets inference read the same seconds of a video at another rate.
 
     ``uncertain_below`` (``{dataset: threshold}``, saved with the network) is the
     calibrated confidence under which inference labels a track of that dataset
@@ -130,7 +131,7 @@ class ActionNetwork(keras.Model):
     def __init__(
         self, actions, num_frames=16, num_joints=16, pose_dims=2, num_blocks=4,
         pose_width=1.0, bn_momentum=0.9, uncertain_below=None, branch="pose", filters=16,
-        clip_span=None, **kwargs,
+        clip_span=None, frame_rate=None, **kwargs,
     ):
         if branch not in ("pose", "geometry"):
             raise ValueError(f"branch must be 'pose' or 'geometry', got {branch!r}")
@@ -168,6 +169,9 @@ class ActionNetwork(keras.Model):
         if clip_span is not None and int(clip_span) < 1:
             raise ValueError(f"clip_span must be a number of frames >= 1, got {clip_span!r}")
         self.clip_span = None if clip_span is None else int(clip_span)
+        if frame_rate is not None and not float(frame_rate) > 0:
+            raise ValueError(f"frame_rate must be > 0 frames/s, got {frame_rate!r}")
+        self.frame_rate = None if frame_rate is None else float(frame_rate)
         self.uncertain_below = {str(k): float(v) for k, v in (uncertain_below or {}).items()}
 
     def get_config(self):
@@ -183,6 +187,7 @@ class ActionNetwork(keras.Model):
             "branch": self.branch,
             "filters": self.filters,
             "clip_span": self.clip_span,
+            "frame_rate": self.frame_rate,
             "bn_momentum": self.bn_momentum,
             "uncertain_below": dict(self.uncertain_below),
         }

@@ -125,6 +125,7 @@ MODEL_RANGES = {
     "num_frames": (True, 1, 64, False),
     "filters": (True, 1, 512, False),
     "clip_span": (True, 1, 4096, False),
+    "frame_rate": (False, 0.0, 1000.0, True),
     "pose_dims": (True, 2, 3, False),
     "stem_width": (False, 0.0, 4.0, True),
     "pose_width": (False, 0.0, 4.0, True),

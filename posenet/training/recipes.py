@@ -130,7 +130,8 @@ def _span_actions(name, description, dataset, train_file, clip_span, steps, epoc
         {"path": train_file, "holdout": 0.1, "action_dataset": dataset},
         "accuracy", loader="pose_sequences", loader_options=_SPAN_SEQUENCES,
         model={"actions": {dataset: None}, "num_frames": 32, "num_joints": 17,
-               "pose_dims": 2, "branch": "geometry", "filters": 32, "clip_span": clip_span},
+               "pose_dims": 2, "branch": "geometry", "filters": 32, "clip_span": clip_span,
+               "frame_rate": 30.0},
         batch_size=64, steps_per_epoch=steps, epochs=epochs, optimizer="adamw", lr=1e-3,
         weight_decay=1e-4, lr_schedule="cosine",
     )
