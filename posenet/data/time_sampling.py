@@ -6,7 +6,9 @@ evenly over up to S video frames (nearest frame, so joints stay annotated joints
 whole of a video shorter than S (a J-HMDB clip, resampled to T frames as in DD-Net's
 protocol), a window of S frames of a longer one. Training draws a random part of 80-100%
 of that span (``min_fraction``), which varies the action's speed; evaluation and inference
-slide spans of S frames S // 2 apart, plus one that ends on the last frame.
+slide spans of S frames S // 2 apart, plus one that ends on the last frame. A network's
+``frame_rate`` (frames/s of its training clips) lets inference scale S (or T) to a video
+at another rate (:func:`video_span`).
 """
 
 from __future__ import annotations
@@ -65,4 +67,3 @@ def sliding_spans(frames, num_frames: int, span: int) -> list[np.ndarray]:
     if starts[-1] + span < len(frames):
         starts.append(len(frames) - span)
     return [resample(frames[s:s + span], num_frames) for s in starts]
-
