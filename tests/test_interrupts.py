@@ -105,3 +105,42 @@ def test_training_raises_a_recorded_signal_at_the_next_batch():
         check.on_train_batch_end(1)
     with pytest.raises(Terminated):
         check.on_epoch_end(0)
+
+
+def test_a_stuck_loader_pool_is_killed_instead_of_waited_on():
+    import threading
+    import time
+
+    from posenet.training.trainer import _terminate
+
+    class Worker:
+        exitcode = None
+
+        def __init__(self):
+            self.killed = False
+
+        def kill(self):
+            self.killed = True
+
+    class StuckPool:  # terminate waits on a lock a dead worker holds
+        def __init__(self):
+            self._pool = [Worker(), Worker()]
+            self.release = threading.Event()
+
+        def terminate(self):
+            self.release.wait()
+
+    pool = StuckPool()
+    started = time.monotonic()
+    _terminate(pool, timeout=0.3)
+    assert time.monotonic() - started < 5
+    assert all(worker.killed for worker in pool._pool)
+    pool.release.set()
+
+    class Pool(StuckPool):
+        def terminate(self):
+            self.done = True
+
+    healthy = Pool()
+    _terminate(healthy, timeout=5)
+    assert healthy.done and not any(worker.killed for worker in healthy._pool)
