@@ -149,7 +149,10 @@ def _jhmdb_span(split):
         f"  python -m posenet.evaluation.action_calibration runs/{name}\n"
         f"  posenet evaluate --weights runs/{name}/model.keras --dataset jhmdb --split "
         f"test{split}\n"
-        "Validates top-1 accuracy on a held-out 10% of the training videos.",
+        "Validates top-1 accuracy on a held-out 10% of the training videos. Expected result "
+        "(measured, splits 1 / 2 / 3): on the 43 held-out videos 0.907 / 0.884 / 0.884 on "
+        "ground truth, 0.837 / 0.833 / 0.819 with the simulated error; test 0.824 / 0.778 / "
+        "0.737 (mean 0.780).",
         "jhmdb", f"jhmdb_train{split}.h5", clip_span=40, steps=60, epochs=90,
     )
 
@@ -343,7 +346,9 @@ _ALL = [
         "  posenet train span_actions_penn --out runs/span_actions_penn\n"
         "  posenet evaluate --weights runs/span_actions_penn/model.keras --dataset "
         "penn_action\n"
-        "Validates top-1 accuracy on a held-out 10% of the training videos.",
+        "Validates top-1 accuracy on a held-out 10% of the training videos. Expected result "
+        "(measured): on the 126 held-out videos 0.976 on ground truth, 0.935 with the "
+        "simulated error; test 0.969 multi-clip, 0.963 single clip.",
         "penn_action", "penn_action_train.h5", clip_span=128, steps=54, epochs=60,
     ),
     Recipe(

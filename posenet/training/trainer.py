@@ -111,7 +111,7 @@ def _terminate(pool, timeout=10.0):
     the pool is left to the ending process.
 
     After a Ctrl-C, ``terminate`` once waited forever on the result queue's lock, held by
-    a worker stuck writing a batch (about 1 run in 30 under JAX); the command never exited.
+    a worker stuck writing a batch (1 run in 15 to 30 under JAX); the command never exited.
     """
     stopping = threading.Thread(target=pool.terminate, daemon=True,
                                 name="posenet-terminate-loader-pool")
