@@ -245,7 +245,12 @@ def test_visualize_names_the_field_that_breaks_the_schema(runner, tmp_path):
 def test_an_interrupted_prepare_exits_with_the_signal_status_and_leaves_nothing(
         tmp_path, signum, status):
     out = tmp_path / "demo.h5"
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "prepare", "builtin-render",
+    # 8 times the default clips: the default render ends 0.7 s after its temporary file
+    # appears, too close to the signal below on a loaded machine (it exited first, by -15)
+    longer = ("import functools, posenet.data.render_dataset as r; "
+              "r.prepare_builtin_render = functools.partial(r.prepare_builtin_render, "
+              "num_clips=64); from cli.main import main; main(prog_name='posenet')")
+    proc = subprocess.Popen([sys.executable, "-c", longer, "prepare", "builtin-render",
                              "--out", str(out)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
