@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 
 
@@ -56,7 +57,8 @@ def remembered(signals=(signal.SIGINT, signal.SIGTERM)):
 
     A ``KeyboardInterrupt`` raised by a handler while Python runs under C code can be lost:
     under JAX, Ctrl-C landing inside ``np.array`` of a device array vanished and training
-    ran on. The record lets training raise it again at its next batch
+    ran on; one raised in a finalizer is printed with a traceback and dropped (silenced
+    here). The record lets training raise it again at its next batch
     (``training.callbacks.ReRaiseSignals``). Ignored signals stay ignored; off the main
     thread nothing is installed (the list stays empty).
     """
@@ -78,11 +80,22 @@ def remembered(signals=(signal.SIGINT, signal.SIGTERM)):
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
 
+    hook = sys.unraisablehook
+
+    def quiet(unraisable):
+        # raised inside a finalizer (a pipe's __del__): Python prints it with a traceback
+        # and drops it; it is recorded and raised again at the next batch instead
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and received:
+            return
+        hook(unraisable)
+
     for signum in previous:
         signal.signal(signum, handle)
+    sys.unraisablehook = quiet
     try:
         yield received
     finally:
+        sys.unraisablehook = hook
         for signum, old in previous.items():
             signal.signal(signum, old)
 

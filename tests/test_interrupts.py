@@ -144,3 +144,29 @@ def test_a_stuck_loader_pool_is_killed_instead_of_waited_on():
     healthy = Pool()
     _terminate(healthy, timeout=5)
     assert healthy.done and not any(worker.killed for worker in healthy._pool)
+
+
+def test_an_interrupt_dropped_by_a_finalizer_is_not_printed(capsys):
+    import gc
+
+    from posenet.interrupts import remembered
+
+    class Finalised:
+        def __del__(self):
+            raise KeyboardInterrupt  # as a handler raising inside a pipe's __del__
+
+    def swallow(signum, frame):
+        pass
+
+    before = signal.signal(signal.SIGINT, swallow)
+    hook = sys.unraisablehook
+    try:
+        with remembered() as received:
+            os.kill(os.getpid(), signal.SIGINT)
+            Finalised()
+            gc.collect()
+        assert received == [signal.SIGINT]
+        assert "Traceback" not in capsys.readouterr().err
+        assert sys.unraisablehook is hook  # outside the block: reported as before
+    finally:
+        signal.signal(signal.SIGINT, before)
