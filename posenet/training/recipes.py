@@ -125,16 +125,11 @@ def _span_actions(name, description, dataset, train_file, clip_span, steps, epoc
     """The geometric branch reading 32 frames resampled from up to ``clip_span`` video
     frames (a whole J-HMDB clip), AdamW with a cosine rate, validated on a seeded 10% of
     the training videos."""
-    return Recipe(
-        name, description, ACTION_NETWORK, [_src(train_file, action_dataset=dataset)],
-        {"path": train_file, "holdout": 0.1, "action_dataset": dataset},
-        "accuracy", loader="pose_sequences", loader_options=_SPAN_SEQUENCES,
-        model={"actions": {dataset: None}, "num_frames": 32, "num_joints": 17,
-               "pose_dims": 2, "branch": "geometry", "filters": 32, "clip_span": clip_span,
-               "frame_rate": 30.0},
-        batch_size=64, steps_per_epoch=steps, epochs=epochs, optimizer="adamw", lr=1e-3,
-        weight_decay=1e-4, lr_schedule="cosine",
-    )
+    base = _geometry_actions(name, description, dataset, train_file, steps, epochs,
+                             lr_drops=(), options=_SPAN_SEQUENCES)
+    return dataclasses.replace(
+        base, model={**base.model, "clip_span": clip_span, "frame_rate": 30.0},
+        optimizer="adamw", weight_decay=1e-4, lr_schedule="cosine")
 
 
 def _jhmdb_span(split):
