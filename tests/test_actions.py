@@ -48,7 +48,7 @@ def frames(count, seed):
 def run_tracks(network, lengths, max_pending):
     model = Counting(network)
     runner = ActionRunner({"penn_action": model}, pose_dims=3, max_pending=max_pending)
-    tracks = [ActionWindows(runner, T) for _ in lengths]
+    tracks = [ActionWindows(runner) for _ in lengths]
     for seed, (track, length) in enumerate(zip(tracks, lengths, strict=True)):
         for frame in frames(length, seed):
             track.add(*frame)
@@ -140,7 +140,7 @@ def test_thresholds_travel_with_the_network(network, tmp_path):
     assert old.uncertain_below == {}
     assert ActionRunner({"penn_action": old}, 3).threshold("penn_action") == \
         DEFAULT_UNCERTAIN_BELOW
-    track = ActionWindows(ActionRunner({"penn_action": loaded}, pose_dims=3), T)
+    track = ActionWindows(ActionRunner({"penn_action": loaded}, pose_dims=3))
     for frame in frames(T, 0):
         track.add(*frame)
     track.runner.flush()
@@ -149,29 +149,40 @@ def test_thresholds_travel_with_the_network(network, tmp_path):
     assert result["label"] == (UNCERTAIN if result["confidence"] < 0.37 else result["best"])
 
 
-def test_a_shorter_model_reads_the_end_of_each_window(network):
+def _expected(network, items, dims=3):
+    poses, vis = normalise_window(np.stack([f[1] for f in items]), np.stack([f[2] for f in items]),
+                                  np.stack([f[3] for f in items]), dims)
+    return network.predict_on_batch({"poses": poses[None], "visibility": vis[None]})
+
+
+def test_each_model_slides_windows_of_its_own_length(network):
     from posenet.models import ActionNetwork
 
     long = ActionNetwork({"jhmdb": 4}, num_frames=2 * T, num_joints=J, pose_dims=2,
                          branch="geometry", filters=4)
     runner = ActionRunner({"penn_action": network, "jhmdb": long}, pose_dims=3)
-    track = ActionWindows(runner, 2 * T)
-    items = list(frames(2 * T, seed=3))
+    assert runner.window_lengths == {"penn_action": T, "jhmdb": 2 * T}
+    track = ActionWindows(runner)
+    items = list(frames(3 * T, seed=3))
     for frame in items:
         track.add(*frame)
     track.close()
     runner.flush()
     got = track.result({"penn_action": [f"c{i}" for i in range(15)],
                         "jhmdb": [f"j{i}" for i in range(4)]})
-    end = items[-T:]  # the 8-frame network reads the last 8 frames of the 16-frame window
-    poses, vis = normalise_window(np.stack([f[1] for f in end]), np.stack([f[2] for f in end]),
-                                  np.stack([f[3] for f in end]), 3)
-    expected = network.predict_on_batch({"poses": poses[None], "visibility": vis[None]})
-    np.testing.assert_allclose(got["penn_action"]["windows"][0]["probabilities"],
-                               expected["action_penn_action_1"][0], atol=1e-5)
-    assert len(got["jhmdb"]["windows"]) == 1 and len(got["jhmdb"]["probabilities"]) == 4
+    # the 8-frame network reads every 8 frames, 4 apart; the 16-frame one 16 frames, 8 apart
+    starts = range(0, 2 * T + 1, T // 2)
+    assert [(w["start"], w["end"]) for w in got["penn_action"]["windows"]] == \
+        [(s, s + T - 1) for s in starts]
+    assert [(w["start"], w["end"]) for w in got["jhmdb"]["windows"]] == [(0, 15), (8, 23)]
+    for w, start in zip(got["penn_action"]["windows"], starts, strict=True):
+        np.testing.assert_allclose(w["probabilities"],
+                                   _expected(network, items[start:start + T])
+                                   ["action_penn_action_1"][0], atol=1e-5)
+    np.testing.assert_allclose(got["jhmdb"]["windows"][1]["probabilities"],
+                               _expected(long, items[T:], 2)["action_jhmdb_1"][0], atol=1e-5)
     # a track shorter than both: each network reads its frames padded to its own length
-    short_track = ActionWindows(runner, 2 * T)
+    short_track = ActionWindows(runner)
     for frame in items[:5]:
         short_track.add(*frame)
     short_track.close()

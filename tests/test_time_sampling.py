@@ -104,11 +104,11 @@ def test_a_60_fps_track_is_read_over_the_trained_seconds():
     net = ActionNetwork({"penn_action": 15}, num_frames=T, num_joints=J, pose_dims=2,
                         num_blocks=1, pose_width=0.25, frame_rate=30.0)
     runner = ActionRunner({"penn_action": net}, pose_dims=2, fps=60.0)
-    assert runner.spans == {"penn_action": 2 * T} and runner.window_frames == 2 * T
+    assert runner.spans == runner.window_lengths == {"penn_action": 2 * T}
     rng = np.random.default_rng(0)
     items = [(i, np.concatenate([rng.uniform(100, 300, (J, 2)), np.ones((J, 1))], 1), None,
               np.array([90.0, 90.0, 310.0, 310.0])) for i in range(2 * T)]
-    track = ActionWindows(runner, runner.window_frames)
+    track = ActionWindows(runner)
     for item in items:
         track.add(*item)
     track.close()
@@ -120,4 +120,5 @@ def test_a_60_fps_track_is_read_over_the_trained_seconds():
     expected = net.predict_on_batch({"poses": poses[None], "visibility": vis[None]})
     np.testing.assert_allclose(got["windows"][0]["probabilities"],
                                expected["action_penn_action_1"][0], atol=1e-5)
-    assert ActionRunner({"penn_action": net}, pose_dims=2, fps=30.0).window_frames == T
+    assert ActionRunner({"penn_action": net}, pose_dims=2, fps=30.0).window_lengths == {
+        "penn_action": T}

@@ -1,7 +1,9 @@
-"""Actions of a track: sliding windows of T frames (stride T // 2) through the action models.
+"""Actions of a track: sliding windows through the action models.
 
-:class:`ActionWindows` cuts one track into windows; :class:`ActionRunner` batches the
-windows of all tracks through the models.
+:class:`ActionWindows` cuts one track into windows, for each action model its own: as
+long as the video frames it reads (a span network's ``clip_span`` at the video's rate,
+else its T frames), ``length // 2`` apart, plus a tail window ending on the track's last
+frame; :class:`ActionRunner` batches the windows of all tracks through the models.
 
 Two sources of actions:
 
@@ -96,10 +98,10 @@ def normalise_window(joints2d, z, boxes, pose_dims):
 
 
 def fit_window(items, num_frames, clip_span=None):
-    """The last ``num_frames`` of a window's frames (windows are as long as the longest
-    action model's), a short track's padded by repeating its last frame, as training
-    pads a short sequence; with ``clip_span``, the last ``clip_span`` frames (all of a
-    shorter window) resampled to ``num_frames`` (``posenet.data.time_sampling``)."""
+    """A window's frames as a network reads them: the last ``num_frames``, a short
+    track's padded by repeating its last frame, as training pads a short sequence; with
+    ``clip_span``, the last ``clip_span`` frames (all of a shorter window) resampled to
+    ``num_frames`` (``posenet.data.time_sampling``)."""
     items = list(items)
     if clip_span:
         items = items[-int(clip_span):]
@@ -118,33 +120,38 @@ def _last_block(outputs, dataset):
 class ActionWindows:
     """Collects one track's frames and hands each full window to an :class:`ActionRunner`.
 
-    Call :meth:`add` per frame of the track, :meth:`close` at its end (the tail gets a
-    window too), and after the runner's :meth:`ActionRunner.flush`, :meth:`result`.
+    Each model of the runner gets windows of its own length (``runner.window_lengths``),
+    half a window apart. Call :meth:`add` per frame of the track, :meth:`close` at its end
+    (the tail gets a window too), and after the runner's :meth:`ActionRunner.flush`,
+    :meth:`result`.
     """
 
-    def __init__(self, runner, num_frames):
-        self.runner, self.T = runner, int(num_frames)
-        self.stride = max(self.T // 2, 1)
-        self.buffer = collections.deque(maxlen=self.T)
+    def __init__(self, runner):
+        self.runner = runner
+        self.lengths = dict(runner.window_lengths)
+        self.buffer = collections.deque(maxlen=max(self.lengths.values(), default=1))
         self.count = 0
-        self.last_end = 0  # frames of the track covered by the windows so far
+        self.last_end = dict.fromkeys(self.lengths, 0)  # frames covered, per model
         self.windows = collections.defaultdict(list)
 
     def add(self, frame, joints2d, z, box, crop=None):
         """One frame of the track (its crop is kept only for a multitask model)."""
         self.buffer.append((frame, joints2d, z, box, crop))
         self.count += 1
-        if self.count >= self.T and (self.count - self.T) % self.stride == 0:
-            self._submit()
+        for key, length in self.lengths.items():
+            if self.count >= length and (self.count - length) % max(length // 2, 1) == 0:
+                self._submit(key)
 
     def close(self):
         """The track ended: its tail (or the whole of a short track) gets a window too."""
-        if self.count and (self.count < self.T or self.last_end < self.count):
-            self._submit()
+        for key, length in self.lengths.items():
+            if self.count and (self.count < length or self.last_end[key] < self.count):
+                self._submit(key)
 
-    def _submit(self):
-        self.last_end = self.count
-        self.runner.submit(self, list(self.buffer))  # each model pads it to its length
+    def _submit(self, key):
+        self.last_end[key] = self.count
+        items = list(self.buffer)[-self.lengths[key]:]
+        self.runner.submit(self, key, items)
 
     def store(self, dataset, start, end, probs):
         """The probabilities of one window (called by the runner, in submission order)."""
@@ -163,8 +170,8 @@ class ActionWindows:
 
 
 class ActionRunner:
-    """Runs the action models on the windows of every track, batched: windows wait until
-    ``max_pending`` have been submitted (or :meth:`flush`), then each model reads them all
+    """Runs the action models on the windows of every track, batched: a model's windows
+    wait until ``max_pending`` have been submitted (or :meth:`flush`), then it reads them all
     in one call (clip models in calls of at most ``max_clip_frames`` frames), because one
     call per window costs far more than the small action networks' arithmetic.
 
@@ -176,50 +183,53 @@ class ActionRunner:
         # video frames each pose-only network reads at this video's rate (``fps``)
         self.spans = {key: video_span(model, fps) for key, model in models.items()
                       if key is not None}
-        clips = [model.num_frames for key, model in models.items() if key is None]
-        #: the windows' length: the most any network reads
-        self.window_frames = max([*self.spans.values(), *clips], default=0)
+        #: ``{model key: video frames of its windows}``
+        self.window_lengths = {key: self.spans[key] if key is not None else model.num_frames
+                               for key, model in models.items()}
         self.max_pending, self.max_clip_frames = int(max_pending), int(max_clip_frames)
-        self.pending = []  # (ActionWindows, items)
+        self.pending = {key: [] for key in models}  # key -> [(ActionWindows, items)]
 
     def threshold(self, dataset) -> float:
         """The "uncertain" threshold of the model that reads ``dataset``'s actions."""
         model = self.models.get(dataset, self.models.get(None))
         return uncertain_below(model, dataset)
 
-    def submit(self, windows, items):
-        """Queue one window (``items``: up to T tuples ``(frame, joints2d, z, box, crop)``,
-        fewer for a short track)."""
-        self.pending.append((windows, items))
-        if len(self.pending) >= self.max_pending:
-            self.flush()
+    def submit(self, windows, key, items):
+        """Queue one window of model ``key`` (``items``: its tuples ``(frame, joints2d, z,
+        box, crop)``, fewer for a short track)."""
+        self.pending[key].append((windows, items))
+        if len(self.pending[key]) >= self.max_pending:
+            self._run(key)
 
     def flush(self):
         """Run the models on every queued window and store the results in their tracks."""
-        pending, self.pending = self.pending, []
+        for key in self.models:
+            self._run(key)
+
+    def _run(self, key):
+        pending, self.pending[key] = self.pending[key], []
         if not pending:
             return
-        for key, model in self.models.items():
-            if key is None:
-                per_call = max(self.max_clip_frames // model.num_frames, 1)
-                for first in range(0, len(pending), per_call):
-                    part = pending[first:first + per_call]
-                    clips = np.stack([to_input(np.stack([it[4] for it in
-                                                         fit_window(items, model.num_frames)]))
-                                      for _, items in part])
-                    outputs = model.predict_on_batch(clips)
-                    for dataset in model.actions:
-                        self._store(part, dataset, _last_block(outputs, dataset))
-                continue
-            span = self.spans[key]
-            resampled = getattr(model, "clip_span", None) or span != model.num_frames
-            inputs = [self._normalised(fit_window(items, model.num_frames,
-                                                 span if resampled else None),
-                                      model.pose_dims)
-                      for _, items in pending]
-            outputs = model.predict_on_batch({"poses": np.stack([p for p, _ in inputs]),
-                                              "visibility": np.stack([v for _, v in inputs])})
-            self._store(pending, key, _last_block(outputs, key))
+        model = self.models[key]
+        if key is None:
+            per_call = max(self.max_clip_frames // model.num_frames, 1)
+            for first in range(0, len(pending), per_call):
+                part = pending[first:first + per_call]
+                clips = np.stack([to_input(np.stack([it[4] for it in
+                                                     fit_window(items, model.num_frames)]))
+                                  for _, items in part])
+                outputs = model.predict_on_batch(clips)
+                for dataset in model.actions:
+                    self._store(part, dataset, _last_block(outputs, dataset))
+            return
+        span = self.spans[key]
+        resampled = getattr(model, "clip_span", None) or span != model.num_frames
+        inputs = [self._normalised(fit_window(items, model.num_frames,
+                                             span if resampled else None), model.pose_dims)
+                  for _, items in pending]
+        outputs = model.predict_on_batch({"poses": np.stack([p for p, _ in inputs]),
+                                          "visibility": np.stack([v for _, v in inputs])})
+        self._store(pending, key, _last_block(outputs, key))
 
     def _normalised(self, items, model_dims):
         z = np.stack([it[2] for it in items]) if self.pose_dims == 3 else None

@@ -390,7 +390,7 @@ class Predictor:
             return
         if track_id not in state["windows"]:
             runner = state["runner"]
-            state["windows"][track_id] = ActionWindows(runner, runner.window_frames)
+            state["windows"][track_id] = ActionWindows(runner)
         crop = result["crop"] if None in self.action_models else None
         state["windows"][track_id].add(index, result["joints2d"], result["z"],
                                        result["box"], crop)
