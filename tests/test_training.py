@@ -75,6 +75,19 @@ def test_holdout_splits_sequences(folder):
     assert len(parts[False]) == 7
 
 
+def test_holdout_seed_keeps_one_held_out_part_across_run_seeds(folder):
+    recipes = [action_recipe(seed=seed, **{"validation.holdout_seed": 0}) for seed in (0, 3)]
+    parts = [tdata._holdout(r, folder, True)[1] for r in recipes]
+    assert parts[0] == parts[1] == tdata.held_out_keys(str(folder / "poses.h5"), 0.3, 0)
+    # without it, the run's seed draws the part
+    default = action_recipe(seed=3)
+    assert tdata.holdout_seed(default.validation, default.seed) == 3
+    assert tdata._holdout(default, folder, True)[1] == tdata.held_out_keys(
+        str(folder / "poses.h5"), 0.3, 3)
+    with pytest.raises(ValueError, match="holdout_seed must be an integer"):
+        action_recipe(**{"validation.holdout_seed": "x"})
+
+
 def test_pose_metrics_and_accuracy():
     rng = np.random.default_rng(0)
     gt = rng.uniform(0.2, 0.8, (5, 17, 3))

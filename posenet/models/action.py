@@ -115,6 +115,9 @@ class ActionNetwork(keras.Model):
     blocks, ``pose_width``), or ``"geometry"``, joint distances and motion read by 1D
     convolutions (``posenet.models.action_geometry``, one output per dataset, so
     ``num_blocks`` is 1; ``filters`` its width, ``num_frames`` a multiple of 8).
+    ``members`` > 1 (geometric branch only) makes it an ensemble: that many branches whose
+    probabilities are averaged (``posenet.models.ensemble`` joins separately trained
+    networks into one).
 
     ``clip_span`` (frames, saved with the network): the T input frames are resampled from
     up to ``clip_span`` video frames (a short video's whole length) instead of being T
@@ -131,16 +134,27 @@ class ActionNetwork(keras.Model):
     def __init__(
         self, actions, num_frames=16, num_joints=16, pose_dims=2, num_blocks=4,
         pose_width=1.0, bn_momentum=0.9, uncertain_below=None, branch="pose", filters=16,
-        clip_span=None, frame_rate=None, **kwargs,
+        clip_span=None, frame_rate=None, members=1, **kwargs,
     ):
         if branch not in ("pose", "geometry"):
             raise ValueError(f"branch must be 'pose' or 'geometry', got {branch!r}")
+        if int(members) < 1 or (int(members) > 1 and branch != "geometry"):
+            raise ValueError(f"members must be >= 1, and only the geometric branch has "
+                             f"more than one; got {members!r} ({branch!r})")
+        members = int(members)
         if branch == "geometry":
             num_blocks = 1
         poses = keras.Input((num_frames, num_joints, pose_dims), name="poses")
         visibility = keras.Input((num_frames, num_joints, 1), name="visibility")
         outputs = {}
         for dataset, num_classes in actions.items():
+            if branch == "geometry" and members > 1:
+                parts = [geometry_part(dataset, num_classes, poses, visibility,
+                                       filters=filters, member=i) for i in range(members)]
+                name = action_output(dataset, 1)
+                outputs[name] = layers.Average(name=name)(
+                    [p for part in parts for p in part.values()])
+                continue
             if branch == "geometry":
                 outputs.update(geometry_part(dataset, num_classes, poses, visibility,
                                              filters=filters))
@@ -165,7 +179,7 @@ class ActionNetwork(keras.Model):
         self.pose_dims = pose_dims
         self.num_blocks = num_blocks
         self.pose_width = pose_width
-        self.branch, self.filters = branch, int(filters)
+        self.branch, self.filters, self.members = branch, int(filters), members
         if clip_span is not None and int(clip_span) < 1:
             raise ValueError(f"clip_span must be a number of frames >= 1, got {clip_span!r}")
         self.clip_span = None if clip_span is None else int(clip_span)
@@ -186,6 +200,7 @@ class ActionNetwork(keras.Model):
             "pose_width": self.pose_width,
             "branch": self.branch,
             "filters": self.filters,
+            "members": self.members,
             "clip_span": self.clip_span,
             "frame_rate": self.frame_rate,
             "bn_momentum": self.bn_momentum,

@@ -10,6 +10,8 @@ time, then a global max over time and two dense layers give the class probabilit
 Channel dropout regularises the convolutions, as the small action datasets need.
 
 The branch predicts once: dataset ``d`` has the single output ``action_<d>_1`` (B, C).
+An ensemble of ``members`` such branches (``ActionNetwork(members=K)``) names member
+``i``'s layers ``<d>_m<i>_geometry_*`` and averages their probabilities.
 """
 
 from keras import layers
@@ -41,18 +43,20 @@ def _dense(x, units, dropout, name):
 
 
 def geometry_part(dataset, num_classes, poses, visibility, filters=16, dropout=0.1,
-                  dense_units=128, dense_dropout=0.5):
+                  dense_units=128, dense_dropout=0.5, member=None):
     """Build the action output of one dataset from ``poses`` (B, T, J, D) and
     ``visibility`` (B, T, J, 1); returns ``{action_<dataset>_1: probabilities}``.
 
     ``filters``: width of the stream embeddings (the convolutions after them have 2, 4 and
     8 times as many); ``dropout``: channel dropout of the convolutions; ``dense_units`` and
-    ``dense_dropout``: the two dense layers before the classifier.
+    ``dense_dropout``: the two dense layers before the classifier. ``member`` (an index)
+    builds one member of an ensemble: its layers are named ``<dataset>_m<member>_geometry_*``
+    and its probabilities ``<dataset>_m<member>_geometry_probabilities``.
     """
     if poses.shape[1] % 8:  # pooled over time three times
         raise ValueError(f"the geometric branch needs a multiple of 8 frames, got "
                          f"{poses.shape[1]}")
-    name = f"{dataset}_geometry"
+    name = f"{dataset}_geometry" if member is None else f"{dataset}_m{int(member)}_geometry"
     streams = [
         _embed(JointDistances(name=f"{name}_distances")([poses, visibility]), filters,
                dropout, f"{name}_distances"),
@@ -74,5 +78,5 @@ def geometry_part(dataset, num_classes, poses, visibility, filters=16, dropout=0
     x = _dense(x, dense_units, dense_dropout, f"{name}_fc1")
     x = _dense(x, dense_units, dense_dropout, f"{name}_fc2")
     scores = layers.Dense(num_classes, name=f"{name}_scores")(x)
-    output = action_output(dataset, 1)
+    output = action_output(dataset, 1) if member is None else f"{name}_probabilities"
     return {output: layers.Softmax(name=output)(scores)}

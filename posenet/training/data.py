@@ -1,7 +1,8 @@
 """The training and validation loaders of a recipe, with held-out validation sequences.
 
 ``validation.holdout = f`` splits the validation file's *sequences* (a sample without a
-sequence id counts as its own sequence) with a generator seeded by the recipe's seed:
+sequence id counts as its own sequence) with a generator seeded by
+``validation.holdout_seed`` (default: the recipe's seed, :func:`holdout_seed`):
 ``round(f * count)`` of them (at least one) are validated on and never trained on, the
 rest are trained on where that file is also a training source.
 """
@@ -111,12 +112,20 @@ def recipe_files(recipe, data_dir) -> list[str]:
     return list(dict.fromkeys([*paths, resolve(recipe.validation["path"], data_dir)]))
 
 
+def holdout_seed(validation: dict, seed: int) -> int:
+    """The seed that draws the held-out part: ``validation["holdout_seed"]``, else the
+    run's ``seed``."""
+    chosen = validation.get("holdout_seed")
+    return int(seed if chosen is None else chosen)
+
+
 def _holdout(recipe, data_dir, keep_held):
     fraction = recipe.validation.get("holdout")
     if not fraction:
         return None
     path = resolve(recipe.validation["path"], data_dir)
-    return os.path.abspath(path), held_out_keys(path, fraction, recipe.seed), keep_held
+    keys = held_out_keys(path, fraction, holdout_seed(recipe.validation, recipe.seed))
+    return os.path.abspath(path), keys, keep_held
 
 
 def training_loader(recipe, model, data_dir):

@@ -20,7 +20,7 @@ LR_SCHEDULES = ("step", "cosine")
 #: The model of a pose-only action recipe: ``ActionNetwork(**model)`` instead of a preset.
 ACTION_NETWORK = "action_network"
 SOURCE_KEYS = ("path", "weight", "augment", "action_dataset", "split")
-VALIDATION_KEYS = ("path", "holdout", "split", "action_dataset", "steps")
+VALIDATION_KEYS = ("path", "holdout", "holdout_seed", "split", "action_dataset", "steps")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,7 +38,9 @@ class Recipe:
       (a ``posenet.data.loader.Source``); relative paths are under the data folder.
     - ``validation``: ``{path, holdout, split, action_dataset, steps}``; ``holdout`` (a
       fraction) keeps a seeded part of the file's sequences out of training and validates
-      on them, so no test split is ever used to choose a model. ``metric``: ``pckh``,
+      on them, so no test split is ever used to choose a model; ``holdout_seed`` draws
+      that part (default: ``seed``), so runs of several seeds can share one held-out part
+      (an ensemble's members). ``metric``: ``pckh``,
       ``pck``, ``mpjpe`` or ``accuracy`` (see ``posenet.training.validation``).
     - ``loader``: ``frames``, ``clips`` or ``pose_sequences``; ``loader_options``: extra
       loader arguments (``noise``, ``drop``, ``stride``...); ``workers``: loader workers.
@@ -209,6 +211,10 @@ def check(recipe: Recipe) -> None:
     holdout = recipe.validation.get("holdout")
     if holdout is not None and not (isinstance(holdout, int | float) and 0 < holdout < 1):
         _fail(recipe, f"validation holdout must be a fraction in (0, 1), got {holdout!r}")
+    holdout_seed = recipe.validation.get("holdout_seed")
+    if holdout_seed is not None and (isinstance(holdout_seed, bool)
+                                     or not isinstance(holdout_seed, int)):
+        _fail(recipe, f"validation holdout_seed must be an integer, got {holdout_seed!r}")
     if "steps" in recipe.validation:
         message = _range_error("validation.steps", recipe.validation["steps"],
                                VALIDATION_STEPS)

@@ -124,11 +124,14 @@ _SPAN_SEQUENCES = dict(_PREDICTED_SEQUENCES, noise_fraction=0.5, noise=0.01, rot
 def _span_actions(name, description, dataset, train_file, clip_span, steps, epochs):
     """The geometric branch reading 32 frames resampled from up to ``clip_span`` video
     frames (a whole J-HMDB clip), AdamW with a cosine rate, validated on a seeded 10% of
-    the training videos."""
+    the training videos: the same 10% whatever the run's seed (``holdout_seed`` 0), so
+    the runs of several seeds (``--set seed=K``) are members of one ensemble
+    (``posenet.models.ensemble``) that is validated on videos none of them trained on."""
     base = _geometry_actions(name, description, dataset, train_file, steps, epochs,
                              lr_drops=(), options=_SPAN_SEQUENCES)
     return dataclasses.replace(
-        base, model={**base.model, "clip_span": clip_span, "frame_rate": 30.0},
+        base, validation={**base.validation, "holdout_seed": 0},
+        model={**base.model, "clip_span": clip_span, "frame_rate": 30.0},
         optimizer="adamw", weight_decay=1e-4, lr_schedule="cosine")
 
 
