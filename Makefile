@@ -121,19 +121,26 @@ weights-cpu: install weights-actions
 
 # The pose-only action networks of both bundles (posenet train span_actions_penn,
 # span_actions_jhmdb[_split2|_split3] first): calibrated, copied, scored on the test splits.
+# The action networks: Penn Action's run, and for each J-HMDB split the ensemble of its
+# runs of seeds 0, 1, 2 (`posenet train span_actions_jhmdb[_splitK] --out
+# runs/span_actions_jhmdb[_splitK][_sN] --set seed=N`), calibrated, evaluated, shipped.
+JHMDB_SPLITS := span_actions_jhmdb span_actions_jhmdb_split2 span_actions_jhmdb_split3
 weights-actions: install
 	mkdir -p weights/reports
-	$(BIN)/python -m posenet.evaluation.action_calibration runs/span_actions_penn \
-		runs/span_actions_jhmdb --write
+	$(foreach r,$(JHMDB_SPLITS),$(BIN)/python -m posenet.models.ensemble runs/$(r) \
+		runs/$(r)_s1 runs/$(r)_s2 --out runs/$(r)_ensemble.keras &&) true
+	$(BIN)/python -m posenet.evaluation.action_calibration runs/span_actions_penn --write
+	$(BIN)/python -m posenet.evaluation.action_calibration runs/span_actions_jhmdb \
+		--model runs/span_actions_jhmdb_ensemble.keras --write
 	cp runs/span_actions_penn/model.keras weights/span_actions_penn.keras
-	cp runs/span_actions_jhmdb/model.keras weights/span_actions_jhmdb.keras
+	cp runs/span_actions_jhmdb_ensemble.keras weights/span_actions_jhmdb.keras
 	$(EVALUATE) --weights weights/span_actions_penn.keras --dataset penn_action \
 		--out weights/reports/penn_action.json
 	$(EVALUATE) --weights weights/span_actions_jhmdb.keras --dataset jhmdb --split test1 \
 		--out weights/reports/jhmdb1.json
-	$(EVALUATE) --weights runs/span_actions_jhmdb_split2/model.keras --dataset jhmdb \
+	$(EVALUATE) --weights runs/span_actions_jhmdb_split2_ensemble.keras --dataset jhmdb \
 		--split test2 --out weights/reports/jhmdb2.json
-	$(EVALUATE) --weights runs/span_actions_jhmdb_split3/model.keras --dataset jhmdb \
+	$(EVALUATE) --weights runs/span_actions_jhmdb_split3_ensemble.keras --dataset jhmdb \
 		--split test3 --out weights/reports/jhmdb3.json
 	$(BIN)/python -m posenet.inference.manifest weights
 

@@ -75,3 +75,18 @@ def test_threshold_for_precision():
     tied = np.array([1, 1, 0, 0], bool)
     assert threshold_for_precision(ties, tied, 0.7) == 0.9  # 0.8 alone would pass 2 of 2
     assert threshold_for_precision(ties, tied, 0.6) == 0.8
+
+
+def test_threshold_to_keep():
+    from posenet.evaluation.action_calibration import threshold_to_keep
+
+    confidence = np.array([0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1])
+    correct = np.array([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0], bool)  # 10 right
+    # keeping 90% of the 10 right ones keeps 9: down to 0.3 (0.1 is wrong, not counted)
+    assert threshold_to_keep(confidence, correct, 0.9) == 0.3
+    assert threshold_to_keep(confidence, correct, 0.85) == 0.3  # ceil(8.5) = 9 kept
+    assert threshold_to_keep(confidence, correct, 0.8) == 0.4
+    assert threshold_to_keep(confidence, correct, 1.0) == 0.2
+    assert threshold_to_keep(confidence, ~np.ones(11, bool), 0.9) == 0.0  # none right
+    with pytest.raises(ValueError, match="keep"):
+        threshold_to_keep(confidence, correct, 0.0)

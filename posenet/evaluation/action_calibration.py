@@ -13,12 +13,26 @@ its spans resampled) and read twice:
 
 A video's probabilities are the mean of its windows' (inference's rule); its confidence
 the top mean probability.  Accuracies are reported for the mean rule and for the product
-(``posenet evaluate``'s multi-clip rule).  The threshold is the smallest confidence ``t``
-such that the noisy videos with confidence >= t are right at least ``precision`` of the
-time (:func:`threshold_for_precision`); it is stored with the network
+(``posenet evaluate``'s multi-clip rule).  The threshold is the larger of two, both on the
+noisy videos:
+
+- the smallest confidence ``t`` such that the videos with confidence >= t are right at
+  least ``precision`` of the time (:func:`threshold_for_precision`);
+- the largest ``t`` that still keeps ``keep`` of the right videos (:func:`threshold_to_keep`):
+  where the held-out videos are already right more often than ``precision``, the first
+  rule gives 0 and a track of an action outside the classes would always get one (every
+  Human3.6M sequence did with Penn Action's network, ``posenet.evaluation.out_of_class``);
+  the second calls "uncertain" what is less sure than the network nearly always is when
+  it is right.
+
+It is stored with the network
 (``ActionNetwork.uncertain_below``) by ``--write``::
 
-    python -m posenet.evaluation.action_calibration runs/cpu_actions_penn --write
+    python -m posenet.evaluation.action_calibration runs/span_actions_penn --write
+
+``--model`` reads another network on a run's held-out videos, such as an ensemble of
+that recipe's seeds (``posenet.models.ensemble``, whose members share the held-out part
+through ``validation.holdout_seed``).
 """
 
 from __future__ import annotations
@@ -35,6 +49,8 @@ from posenet.evaluation.clips import model_clips, video_label
 
 #: Calibration target: tracks labelled with a class are right this often (validation).
 PRECISION = 0.9
+#: Calibration target: this share of the right tracks keeps its label (validation).
+KEEP = 0.95
 #: The simulated pose error's correlation between consecutive frames.
 CORRELATION = 0.8
 
@@ -127,8 +143,19 @@ def threshold_for_precision(confidence, correct, precision=PRECISION) -> float:
     return float(sorted_conf[ok[-1]])
 
 
+def threshold_to_keep(confidence, correct, keep=KEEP) -> float:
+    """The largest ``t`` among the right items' confidences such that at least ``keep`` of
+    the right items have confidence >= t (0 when no item is right)."""
+    if not 0 < keep <= 1:
+        raise ValueError(f"keep must be a fraction in (0, 1], got {keep!r}")
+    right = np.sort(np.asarray(confidence, np.float64)[np.asarray(correct, bool)])[::-1]
+    if not len(right):
+        return 0.0
+    return float(right[int(np.ceil(keep * len(right))) - 1])
+
+
 def calibrate_run(run, precision=PRECISION, repeats=5, noise_model=None, data_dir=None,
-                  correlation=CORRELATION, model_path=None) -> tuple[object, dict]:
+                  correlation=CORRELATION, model_path=None, keep=KEEP) -> tuple[object, dict]:
     """(the run's model, report) of a pose-only action run folder (see the module doc);
     ``model_path`` reads another network on the run's held-out videos (e.g. a shipped
     one, to compare)."""
@@ -136,7 +163,7 @@ def calibrate_run(run, precision=PRECISION, repeats=5, noise_model=None, data_di
 
     import posenet.models  # noqa: F401  (registers the classes)
     from posenet.data.pose_noise import load_noise_model
-    from posenet.training.data import resolve
+    from posenet.training.data import holdout_seed, resolve
 
     with open(os.path.join(run, "config.json")) as f:
         config = json.load(f)
@@ -149,7 +176,8 @@ def calibrate_run(run, precision=PRECISION, repeats=5, noise_model=None, data_di
     model_path = model_path or os.path.join(run, "model.keras")
     model = keras.saving.load_model(model_path, compile=False)
     noise = load_noise_model(noise_model)
-    dataset, videos = holdout_videos(path, val["holdout"], config.get("seed", 0))
+    dataset, videos = holdout_videos(path, val["holdout"],
+                                     holdout_seed(val, config.get("seed", 0)))
     labels = [label for _, label in videos]
     clean = summarise(video_probabilities(model, dataset, videos, action_dataset), labels)
     noisy = [summarise(video_probabilities(model, dataset, videos, action_dataset, noise,
@@ -157,11 +185,15 @@ def calibrate_run(run, precision=PRECISION, repeats=5, noise_model=None, data_di
              for r in range(repeats)]
     confidence = np.concatenate([n["confidence"] for n in noisy])
     correct = np.concatenate([n["correct"] for n in noisy])
-    threshold = threshold_for_precision(confidence, correct, precision)
+    for_precision = threshold_for_precision(confidence, correct, precision)
+    to_keep = threshold_to_keep(confidence, correct, keep)
+    threshold = max(for_precision, to_keep)
     passed = confidence >= threshold
     report = {
         "run": run, "model": model_path, "action_dataset": action_dataset, "validation": val,
-        "videos": len(labels), "precision_target": precision, "repeats": repeats,
+        "videos": len(labels), "precision_target": precision, "keep_target": keep,
+        "threshold_for_precision": round(for_precision, 4),
+        "threshold_to_keep": round(to_keep, 4), "repeats": repeats,
         "noise_model": noise.source, "correlation": correlation,
         "clean": {k: clean[k] for k in ("accuracy_mean", "accuracy_product")},
         "noisy": {k: float(np.mean([n[k] for n in noisy]))
@@ -169,6 +201,7 @@ def calibrate_run(run, precision=PRECISION, repeats=5, noise_model=None, data_di
         "uncertain_below": round(threshold, 4),
         "noisy_labelled_fraction": float(passed.mean()),
         "noisy_labelled_precision": float(correct[passed].mean()) if passed.any() else None,
+        "noisy_right_kept": float(passed[correct].mean()) if correct.any() else None,
         "clean_labelled_fraction": float((clean["confidence"] >= threshold).mean()),
     }
     return model, report
@@ -181,33 +214,44 @@ def main(argv=None) -> None:
                     "with the pose network's simulated error) and calibrate its "
                     "'uncertain' threshold; --write stores it in the run's model.keras.")
     parser.add_argument("runs", nargs="+", help="run folders (runs/<name>)")
-    parser.add_argument("--precision", type=float, default=PRECISION)
+    parser.add_argument("--precision", type=float, default=PRECISION,
+                        help="labelled tracks are right this often (default %(default)s)")
+    parser.add_argument("--keep", type=float, default=KEEP,
+                        help="this share of the right tracks keeps its label (default "
+                             "%(default)s)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--noise-model", default=None,
                         help="PoseNoise JSON (default weights/pose_noise.json)")
     parser.add_argument("--data", default=None, help="prepared files (default: the run's)")
     parser.add_argument("--model", default=None,
-                        help="read this network instead of the run's (one run only); "
-                             "prints, writes nothing")
+                        help="read this network instead of the run's (one run only), e.g. "
+                             "an ensemble of the run's recipe; --write then stores the "
+                             "threshold in it, beside a <model>.calibration.json")
     parser.add_argument("--write", action="store_true",
-                        help="save the threshold into runs/<name>/model.keras")
+                        help="save the threshold into runs/<name>/model.keras (or --model)")
     args = parser.parse_args(argv)
 
     from posenet.io import save_model_atomic, write_json_atomic
 
-    if args.model and (len(args.runs) != 1 or args.write):
-        parser.error("--model reads one run's held-out videos and writes nothing")
+    if not 0 < args.keep <= 1:
+        parser.error("--keep must be a fraction in (0, 1]")
+    if args.model and len(args.runs) != 1:
+        parser.error("--model reads one run's held-out videos")
     for run in args.runs:
         model, report = calibrate_run(run, args.precision, args.repeats, args.noise_model,
-                                      args.data, model_path=args.model)
+                                      args.data, model_path=args.model, keep=args.keep)
+        target = args.model or os.path.join(run, "model.keras")
         if not args.model:
             write_json_atomic(os.path.join(run, "calibration.json"), report)
+        elif args.write:
+            write_json_atomic(os.path.splitext(target)[0] + ".calibration.json", report)
         if args.write:
             model.uncertain_below = {**model.uncertain_below,
                                      report["action_dataset"]: report["uncertain_below"]}
-            save_model_atomic(model, os.path.join(run, "model.keras"))
+            save_model_atomic(model, target)
         print(json.dumps({k: report[k] for k in ("run", "model", "videos", "clean", "noisy",
-                                                 "uncertain_below", "noisy_labelled_fraction",
+                                                 "uncertain_below", "threshold_for_precision",
+                                                 "threshold_to_keep", "noisy_labelled_fraction",
                                                  "noisy_labelled_precision")}))
 
 

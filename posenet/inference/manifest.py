@@ -85,9 +85,9 @@ def cpu_bundle():
                ("jhmdb1.json", "jhmdb2.json", "jhmdb3.json"), "action accuracy",
                "multi-clip", 0.78, True, "fraction",
                f"{evaluate} weights/span_actions_jhmdb.keras --dataset jhmdb --split test1; "
-               f"{evaluate} runs/span_actions_jhmdb_split2/model.keras --dataset jhmdb "
-               f"--split test2; {evaluate} runs/span_actions_jhmdb_split3/model.keras "
-               "--dataset jhmdb --split test3 (then the mean)"),
+               f"{evaluate} runs/span_actions_jhmdb_split2_ensemble.keras --dataset jhmdb "
+               f"--split test2; {evaluate} runs/span_actions_jhmdb_split3_ensemble.keras "
+               "--dataset jhmdb --split test3 (then the mean; make weights-actions)"),
     )
     return files, figures
 
@@ -182,7 +182,7 @@ def describe(path, run) -> dict:
         from posenet.inference.actions import class_names
 
         out |= {"num_frames": model.num_frames, "clip_span": model.clip_span,
-                "frame_rate": model.frame_rate,
+                "frame_rate": model.frame_rate, "members": model.members,
                 "action_classes": {ds: class_names(ds, n) for ds, n in model.actions.items()},
                 "uncertain_below": dict(model.uncertain_below),
                 "loader_options": config.get("loader_options", {})}
