@@ -23,6 +23,17 @@ SOURCE_KEYS = ("path", "weight", "augment", "action_dataset", "split")
 VALIDATION_KEYS = ("path", "holdout", "holdout_seed", "split", "action_dataset", "steps")
 
 
+def source(path, augment="none", weight=1.0, action_dataset=None, split=None) -> dict:
+    """One entry of ``Recipe.sources`` (keys :data:`SOURCE_KEYS`; the optional ones only
+    when given)."""
+    out = {"path": path, "weight": weight, "augment": augment}
+    if action_dataset:
+        out["action_dataset"] = action_dataset
+    if split:
+        out["split"] = split
+    return out
+
+
 @dataclasses.dataclass(frozen=True)
 class Recipe:
     """Everything a training run needs, in plain values.
