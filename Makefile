@@ -119,11 +119,11 @@ weights-cpu: install weights-actions
 		--out weights/reports/h36m_render.json
 	$(BIN)/python -m posenet.inference.manifest weights
 
-# The pose-only action networks of both bundles (posenet train span_actions_penn,
-# span_actions_jhmdb[_split2|_split3] first): calibrated, copied, scored on the test splits.
-# The action networks: Penn Action's run, and for each J-HMDB split the ensemble of its
-# runs of seeds 0, 1, 2 (`posenet train span_actions_jhmdb[_splitK] --out
-# runs/span_actions_jhmdb[_splitK][_sN] --set seed=N`), calibrated, evaluated, shipped.
+# The pose-only action networks of both bundles: Penn Action's run, and for each J-HMDB
+# split the ensemble of its runs of seeds 0, 1, 2 (train first: `posenet train
+# span_actions_penn`, `posenet train span_actions_jhmdb[_splitK] --out
+# runs/span_actions_jhmdb[_splitK][_sN] --set seed=N`): calibrated, copied, scored on the
+# test splits.
 JHMDB_SPLITS := span_actions_jhmdb span_actions_jhmdb_split2 span_actions_jhmdb_split3
 weights-actions: install
 	mkdir -p weights/reports
