@@ -93,11 +93,16 @@ detector: pretrained
 
 # The shipped weights from finished runs (see weights/README.md): copy, evaluate, manifest.
 # `weights` ships the default (mobile) pose network; `weights-cpu` the small CPU bundle.
+# The default's soft-argmax reads 5 cells around each heatmap's peak at inference (chosen
+# on LSPet training photos; trained on the whole map): posenet/models/softargmax_window.py.
+SOFTARGMAX_WINDOW ?= 5
 EVALUATE := $(BIN)/posenet evaluate
 weights: install
 	mkdir -p weights/reports
 	$(BIN)/python -c "from posenet.models.weights import save_for_inference as save; \
 		save('runs/mobile_full/model.keras', 'weights/mobile_pose.keras')"
+	$(BIN)/python -m posenet.models.softargmax_window weights/mobile_pose.keras \
+		--window $(SOFTARGMAX_WINDOW) --out weights/mobile_pose.keras
 	$(EVALUATE) --weights weights/mobile_pose.keras --dataset lspet \
 		--out weights/reports/mobile_lspet.json
 	$(EVALUATE) --weights weights/mobile_pose.keras --dataset lspet --find-person \

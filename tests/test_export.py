@@ -28,12 +28,15 @@ def files(tmp_path_factory):
     keras.utils.set_random_seed(3)
     model = build_model("cpu_3d", input_size=SIZE, num_features=32)
     model.save(folder / "pose.keras")
+    windowed = model.with_window(2)
+    windowed.save(folder / "pose_window.keras")
     action = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     action.save(folder / "dense.keras")
     rng = np.random.default_rng(0)
     batch = rng.integers(0, 256, (5, SIZE, SIZE, 3), dtype=np.uint8)
     return {"folder": folder, "pose": folder / "pose.keras", "dense": folder / "dense.keras",
-            "model": model, "batch": batch}
+            "model": model, "batch": batch, "pose_window": folder / "pose_window.keras",
+            "model_window": windowed}
 
 
 def run_export(*args):
@@ -44,13 +47,16 @@ def keras_outputs(model, batch):
     return R.load_runtime("keras", model).predict(batch)
 
 
-@pytest.mark.parametrize("fmt, name", [
-    ("litert", "pose.tflite"),
-    pytest.param("onnx", "pose.onnx", marks=needs_onnx),
+@pytest.mark.parametrize("fmt, name, source", [
+    ("litert", "pose.tflite", "pose"),
+    pytest.param("onnx", "pose.onnx", "pose", marks=needs_onnx),
+    # the soft-argmax window exports with builtin operators only (no select TF ops)
+    ("litert", "pose.tflite", "pose_window"),
+    pytest.param("onnx", "pose.onnx", "pose_window", marks=needs_onnx),
 ])
-def test_round_trip_matches_keras(files, tmp_path, fmt, name):
+def test_round_trip_matches_keras(files, tmp_path, fmt, name, source):
     out = tmp_path / name
-    result = run_export(files["pose"], "--format", fmt, "--out", out, "--batch-size", "2")
+    result = run_export(files[source], "--format", fmt, "--out", out, "--batch-size", "2")
     assert result.exit_code == 0, result.output
     info = json.loads((tmp_path / f"{name}.json").read_text())
     assert info["format"] == fmt and info["block"] == info["num_blocks"] == 2
@@ -60,7 +66,7 @@ def test_round_trip_matches_keras(files, tmp_path, fmt, name):
     assert sorted(os.listdir(tmp_path)) == sorted([name, f"{name}.json"])  # no temporaries
     runtime = R.load_runtime(fmt, out)
     got = runtime.predict(files["batch"])  # 5 crops in batches of 2, the last one padded
-    want = keras_outputs(files["model"], files["batch"])
+    want = keras_outputs(files[source.replace("pose", "model")], files["batch"])
     assert set(got) == set(want)
     for key, value in want.items():
         assert got[key].shape == value.shape

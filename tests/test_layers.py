@@ -276,6 +276,74 @@ def test_volumetric_soft_argmax_gradient():
     assert np.all(np.isfinite(grad)) and np.max(np.abs(grad)) > 1e-4
 
 
+def two_modes(shape, strong, weak, gap=1.0):
+    """Logits (1, H, W, 1) of -BIG but for two cells: ``strong`` at 0 and ``weak`` at
+    -``gap`` (two people's knees in one crop)."""
+    logits = np.full(shape, -BIG, dtype="float32")
+    logits[(0, *strong, 0)] = 0.0
+    logits[(0, *weak, 0)] = -gap
+    return logits
+
+
+def test_window_keeps_the_stronger_of_two_modes():
+    """The whole-map expectation lands between two modes; a window around the peak
+    returns the stronger mode's cell centre, and a window that reaches both is the whole
+    map again."""
+    logits = two_modes((1, H, W, 1), strong=(1, 2), weak=(6, 9))
+    whole = run(SoftArgmax2D(), logits)[0, 0]
+    near = run(SoftArgmax2D(window=2), logits)[0, 0]
+    wide = run(SoftArgmax2D(window=max(H, W)), logits)[0, 0]
+    np.testing.assert_allclose(near, [2.5 / W, 1.5 / H], atol=1e-6)
+    np.testing.assert_allclose(wide, whole, atol=1e-6)
+    weak = np.exp(-1.0) / (1.0 + np.exp(-1.0))  # the weak mode's share, pulling the mean
+    np.testing.assert_allclose(whole, [((1 - weak) * 2.5 + weak * 9.5) / W,
+                                       ((1 - weak) * 1.5 + weak * 6.5) / H], atol=1e-5)
+
+
+def test_window_is_a_square_around_the_peak_by_hand():
+    """Probabilities inside the window renormalise: with the peak at row 3, column 5, a
+    second cell at distance 1 (kept by window 1, not by window 0's off state) moves the
+    expectation by its share; one at distance 2 is dropped by window 1."""
+    logits = np.full((1, H, W, 1), -BIG, dtype="float32")
+    logits[0, 3, 5, 0] = np.log(3.0)  # probability 3/5 before the window
+    logits[0, 4, 6, 0] = np.log(1.0)  # 1/5, diagonal neighbour: inside window 1
+    logits[0, 3, 7, 0] = np.log(1.0)  # 1/5, two columns away: outside window 1
+    got = run(SoftArgmax2D(window=1), logits)[0, 0]
+    np.testing.assert_allclose(got, [(0.75 * 5.5 + 0.25 * 6.5) / W,
+                                     (0.75 * 3.5 + 0.25 * 4.5) / H], atol=1e-6)
+
+
+def test_volumetric_window_moves_x_y_only():
+    rng = np.random.default_rng(RNG_SEED)
+    volume = rng.normal(scale=2.0, size=(2, H, W, D, 3))
+    whole = run(VolumetricSoftArgmax(), volume)
+    windowed = run(VolumetricSoftArgmax(window=1), volume)
+    np.testing.assert_allclose(windowed[..., 2], whole[..., 2], atol=1e-6)
+    assert np.abs(windowed[..., :2] - whole[..., :2]).max() > 1e-3
+    # x, y as the 2D layer's on the depth-averaged logits
+    np.testing.assert_allclose(windowed[..., :2], run(SoftArgmax2D(window=1), volume.mean(-2)),
+                               atol=1e-5)
+
+
+def test_windowed_gradient_is_finite_and_reaches_the_window_only():
+    logits = two_modes((1, H, W, 1), strong=(1, 2), weak=(6, 9), gap=0.5)
+    logits[logits < -1] = -5.0  # finite everywhere, so every cell has a gradient path
+    value, grad = value_and_grad(lambda v: ops.sum(SoftArgmax2D(window=1)(v)), logits)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    inside = np.abs(grad[0, 0:3, 1:4, 0]).max()  # the window around the peak
+    assert inside > 1e-4
+    # outside, the softmax's normaliser cancels in the window's: zero up to round-off
+    assert np.abs(grad[0, 5:8, 8:11, 0]).max() < 1e-4 * inside
+
+
+@pytest.mark.parametrize("window", [-1, 1.5, True, "2"])
+def test_window_must_be_a_non_negative_integer(window):
+    with pytest.raises(ValueError, match="window"):
+        SoftArgmax2D(window=window)
+    with pytest.raises(ValueError, match="window"):
+        VolumetricSoftArgmax(window=window)
+
+
 # --------------------------------------------------------------------------- SpatialSoftmax
 
 
@@ -507,9 +575,9 @@ def test_compute_output_shape_matches_call(layer, shapes):
 # --------------------------------------------------------------------------- serialisation
 
 SERIALISATION_CASES = [
-    SoftArgmax2D(apply_softmax=False, name="sa2"),
+    SoftArgmax2D(apply_softmax=False, window=3, name="sa2"),
     SoftArgmax1D(apply_softmax=False, name="sa1"),
-    VolumetricSoftArgmax(name="vsa"),
+    VolumetricSoftArgmax(window=2, name="vsa"),
     SpatialSoftmax(average_depth=True, name="ss"),
     JointVisibility(name="jv"),
     VolumetricVisibility(name="vv"),
@@ -536,7 +604,7 @@ def test_layer_serialisation_round_trip(layer):
     assert restored.get_config() == layer.get_config()
     assert restored.name == layer.name
     for attr in ("apply_softmax", "average_depth", "num_context", "alpha", "pool_size",
-                 "padding", "num_frames"):
+                 "padding", "num_frames", "window"):
         if hasattr(layer, attr):
             assert getattr(restored, attr) == getattr(layer, attr)
 
@@ -544,6 +612,8 @@ def test_layer_serialisation_round_trip(layer):
 def test_non_default_configs_are_recorded():
     configs = {type(layer).__name__: layer.get_config() for layer in SERIALISATION_CASES}
     assert configs["SoftArgmax2D"]["apply_softmax"] is False
+    assert configs["SoftArgmax2D"]["window"] == 3
+    assert configs["VolumetricSoftArgmax"]["window"] == 2
     assert configs["SoftArgmax1D"]["apply_softmax"] is False
     assert configs["SpatialSoftmax"]["average_depth"] is True
     assert configs["ContextAggregation"]["num_context"] == 3

@@ -53,6 +53,7 @@ def test_entry_lists_files_checksums_and_details(shipped):
     pose, penn = entry["details"]["pose.keras"], entry["details"]["penn.keras"]
     assert pose["kind"] == "PoseNetwork" and pose["layout"] == "model17"
     assert pose["pose_dims"] == 3 and pose["recipe"] == "cpu_lspet_h36m"
+    assert pose["softargmax_window"] == 0
     assert pose["trained_on"] == ["lspet_train.h5"]  # no split recorded in this fake run
     assert penn["action_classes"]["penn_action"][0] == "baseball_pitch"
     assert penn["validation"]["curve"] == [0.5, 0.8, 0.7]
@@ -90,3 +91,20 @@ def test_a_file_without_its_run_keeps_its_previous_details_only_if_unchanged(shi
     stale = {"pose.keras": ("0" * 64, {"recipe": "earlier"})}
     with pytest.raises(FileNotFoundError, match="runs/gone"):
         build_entry(weights, files, (), root=tmp_path, previous=stale)
+
+
+def test_a_rewritten_file_keeps_its_training_details_and_says_so(shipped, tmp_path):
+    """Named in ``rewritten``, a changed file without its run keeps the previous training
+    details, records the checksum it replaced and reads its settings again."""
+    weights, entry = shipped
+    files = (ShippedFile("pose", "pose.keras", "runs/gone"),)
+    stale = {"pose.keras": ("0" * 64, {"recipe": "earlier", "softargmax_window": 9})}
+    kept = build_entry(weights, files, (), root=tmp_path, previous=stale,
+                       rewritten={"pose.keras"})
+    details = kept["details"]["pose.keras"]
+    assert details["recipe"] == "earlier"
+    assert details["softargmax_window"] == 0  # read from the file, not the old entry
+    assert [r["from_sha256"] for r in details["rewritten"]] == ["0" * 64]
+    assert kept["sha256"]["pose.keras"] == sha256_file(weights / "pose.keras")
+    with pytest.raises(FileNotFoundError, match="runs/gone"):  # only the named files
+        build_entry(weights, files, (), root=tmp_path, previous=stale, rewritten={"x.keras"})

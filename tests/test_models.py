@@ -160,6 +160,51 @@ def test_saved_model_loads_back_with_identical_outputs(kind, tmp_path, rng):
         np.testing.assert_allclose(after[key], before[key], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("kind", ["pose2d", "pose3d", "mobile"])
+def test_softargmax_window_moves_only_the_joints_x_y_and_is_saved(kind, tmp_path, rng):
+    """``with_window`` keeps the weights: visibilities and depths are unchanged, x, y move,
+    a window wider than the maps is the whole map again, and the window survives a save
+    (through ``python -m posenet.models.softargmax_window``); files saved before the
+    option load with the whole map."""
+    from posenet.models.softargmax_window import main
+
+    cls, config = {"pose2d": (PoseNetwork, SMALL_2D), "pose3d": (PoseNetwork, SMALL_3D),
+                   "mobile": (MobilePoseNetwork, SMALL_MOBILE)}[kind]
+    model = cls(**config)
+    _randomise(model, rng)
+    x = rng.random((2, 64, 64, 3), dtype=np.float32)
+    whole = predict(model, x)
+    windowed = predict(model.with_window(1), x)
+    assert np.abs(windowed["pose_1"][..., :2] - whole["pose_1"][..., :2]).max() > 1e-4
+    np.testing.assert_allclose(windowed["visibility_1"], whole["visibility_1"], atol=1e-6)
+    if kind == "pose3d":
+        np.testing.assert_allclose(windowed["pose_1"][..., 2], whole["pose_1"][..., 2],
+                                   atol=1e-6)
+    wide = predict(model.with_window(64), x)
+    np.testing.assert_allclose(wide["pose_1"], whole["pose_1"], atol=1e-5)
+
+    source, target = tmp_path / "source.keras", tmp_path / "target.keras"
+    model.save(source)
+    main([str(source), "--window", "1", "--out", str(target)])
+    loaded = keras.saving.load_model(target)
+    assert loaded.get_config()["softargmax_window"] == 1
+    for key, value in predict(loaded, x).items():
+        np.testing.assert_allclose(value, windowed[key], rtol=1e-5, atol=1e-6)
+    old = {k: v for k, v in model.get_config().items() if k != "softargmax_window"}
+    assert cls.from_config(old).softargmax_window == 0
+
+
+def test_softargmax_window_refuses_other_networks():
+    from posenet.models.softargmax_window import with_window
+
+    action = ActionNetwork({"jhmdb": 14}, num_frames=16, num_joints=17, pose_dims=2,
+                           branch="geometry", filters=8)
+    with pytest.raises(ValueError, match="not a single-frame pose network"):
+        with_window(action, 3)
+    with pytest.raises(ValueError, match="window"):
+        with_window(MobilePoseNetwork(**SMALL_MOBILE), -1)
+
+
 def test_multitask_cut_keeps_the_action_part(rng):
     model = MultitaskModel(pose=SMALL_2D, actions={"penn_action": 15}, num_frames=4,
                            appearance_width=16)

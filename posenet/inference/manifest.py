@@ -29,7 +29,6 @@ import dataclasses
 import json
 import os
 import subprocess
-import sys
 
 from posenet.io import sha256_file, write_json_atomic
 
@@ -177,7 +176,8 @@ def describe(path, run) -> dict:
         out |= {"preset": config["preset"], "pose_dims": model.pose_dims,
                 "layout": layout_name(model.num_joints)}
     if isinstance(model, SingleFrameNetwork):
-        out |= {"input_size": model.input_size, "blocks": model.num_blocks}
+        out |= {"input_size": model.input_size, "blocks": model.num_blocks,
+                "softargmax_window": model.softargmax_window}
     elif isinstance(model, ActionNetwork):
         from posenet.inference.actions import class_names
 
@@ -207,12 +207,32 @@ def figure_value(figure: Figure, folder) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def build_entry(folder, files, figures, root=".", previous=None) -> dict:
+def _rewritten_details(path, old, commit) -> dict:
+    """The previous details of a file rewritten since (same weights, another setting such
+    as the soft-argmax window): the training record kept, the network's settings read
+    again, and where it came from."""
+    import keras
+
+    import posenet.models  # noqa: F401  (registers the classes)
+    from posenet.models import SingleFrameNetwork
+
+    sha, details = old
+    model = keras.saving.load_model(path, compile=False)
+    out = dict(details)
+    if isinstance(model, SingleFrameNetwork):
+        out["softargmax_window"] = model.softargmax_window
+    history = [*details.get("rewritten", []), {"from_sha256": sha, "commit": commit}]
+    return out | {"rewritten": history}
+
+
+def build_entry(folder, files, figures, root=".", previous=None, rewritten=()) -> dict:
     """The manifest entry of a bundle whose ``files`` lie in ``folder``.
 
     A file whose run folder is absent (trained in an earlier session) keeps its details
-    from ``previous`` (``{file: details}`` of the manifest being replaced) when its
-    checksum is unchanged; otherwise FileNotFoundError.
+    from ``previous`` (``{file: (sha256, details)}`` of the manifest being replaced) when
+    its checksum is unchanged, or when it is named in ``rewritten`` (rewritten from that
+    file without training: its details then list the checksum it replaced); otherwise
+    FileNotFoundError.
     """
     previous = previous or {}
     commit = _commit(root)
@@ -229,6 +249,9 @@ def build_entry(folder, files, figures, root=".", previous=None) -> dict:
         old = previous.get(item.file)
         if not os.path.isdir(run) and old and old[0] == entry["sha256"][item.file]:
             entry["details"][item.file] = old[1]
+            continue
+        if not os.path.isdir(run) and old and item.file in rewritten:
+            entry["details"][item.file] = _rewritten_details(path, old, commit)
             continue
         if not os.path.isdir(run):
             raise FileNotFoundError(f"run folder {run} of {item.file} not found")
@@ -257,16 +280,27 @@ def _previous(path) -> tuple[dict, dict]:
     return manifest, files
 
 
-def main(folder="weights") -> None:
+def main(argv=None) -> None:
     """Write ``folder/manifest.json``: the mobile bundle as the default and the CPU bundle
-    as the small alternative. A bundle whose files or runs are absent keeps its entry."""
+    as the small alternative. A bundle whose files or runs are absent keeps its entry.
+    ``--rewritten FILE``: FILE was rewritten from the shipped one without training (e.g.
+    ``python -m posenet.models.softargmax_window``), so it keeps its training details."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m posenet.inference.manifest")
+    parser.add_argument("folder", nargs="?", default="weights")
+    parser.add_argument("--rewritten", action="append", default=[], metavar="FILE",
+                        help="a file of the folder rewritten without training")
+    args = parser.parse_args(argv)
+    folder = args.folder
     path = os.path.join(folder, "manifest.json")
     old, previous = _previous(path)
     manifest = {"default": "mobile"}
     for name, bundle in (("mobile", mobile_bundle), ("cpu", cpu_bundle)):
         files, figures = bundle()
         try:
-            manifest[name] = build_entry(folder, files, figures, previous=previous)
+            manifest[name] = build_entry(folder, files, figures, previous=previous,
+                                         rewritten=frozenset(args.rewritten))
         except FileNotFoundError as err:
             if name not in old:
                 raise
@@ -285,4 +319,4 @@ def main(folder="weights") -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    main()

@@ -3,7 +3,14 @@
 Coordinates are normalised to [0, 1] with pixel ``i`` of a map of size ``n`` centred at
 ``(i + 0.5) / n``: a map concentrated on one pixel regresses that pixel's centre, and a
 uniform map regresses the centre of the image (0.5).
+
+A ``window`` (radius r in map cells, 0 = off) restricts the expectation to the
+(2r + 1) x (2r + 1) cells around each map's peak. The expectation over the whole map is
+the method's (and what training uses); where a map has two modes (a second person's knee
+in the crop, the other leg) it lands between them, and the window keeps the stronger one.
 """
+
+import numbers
 
 import keras
 from keras import ops
@@ -19,6 +26,52 @@ def spatial_softmax(logits, axes=(-3, -2)):
 def bin_centres(n, dtype="float32"):
     """Normalised centres of ``n`` equal bins of [0, 1]: ``(i + 0.5) / n``."""
     return (ops.arange(n, dtype=dtype) + 0.5) / n
+
+
+def peak_window(probs, radius):
+    """Probability maps (..., H, W, J) restricted to the cells within ``radius`` (rows and
+    columns, map cells) of each map's maximum, renormalised to sum to one."""
+    peak = ops.stop_gradient(probs)
+    dtype = probs.dtype
+    height, width = probs.shape[-3], probs.shape[-2]
+    # Float arithmetic and products of masks only, no argmax (Keras' TensorFlow argmax
+    # needs a select TensorFlow operator in LiteRT).
+    rows = _index_of_max(ops.max(peak, axis=-2), height)  # (..., J)
+    cols = _index_of_max(ops.max(peak, axis=-3), width)
+    near_row = ops.abs(ops.arange(height, dtype=dtype)[:, None]
+                       - ops.expand_dims(rows, -2)) <= radius  # (..., H, J)
+    near_col = ops.abs(ops.arange(width, dtype=dtype)[:, None]
+                       - ops.expand_dims(cols, -2)) <= radius  # (..., W, J)
+    mask = (ops.expand_dims(ops.cast(near_row, dtype), -2)
+            * ops.expand_dims(ops.cast(near_col, dtype), -3))  # (..., H, W, J)
+    kept = probs * mask
+    # the peak cell is always kept, so the sum is positive
+    return kept / ops.sum(kept, axis=(-3, -2), keepdims=True)
+
+
+def _index_of_max(values, n):
+    """Index (float) of the maximum of ``values`` (..., n, J) along axis -2; the mean
+    index where several cells tie."""
+    top = ops.cast(values >= ops.max(values, axis=-2, keepdims=True), values.dtype)
+    index = ops.reshape(ops.arange(n, dtype=values.dtype), (n, 1))
+    return ops.sum(top * index, axis=-2) / ops.sum(top, axis=-2)
+
+
+def expected_xy(probs, window=0):
+    """Normalised (x, y) (..., J, 2) of probability maps (..., H, W, J), over the whole
+    map or (``window`` > 0) the cells within ``window`` of each map's peak."""
+    if window:
+        probs = peak_window(probs, window)
+    x = expected_position(ops.sum(probs, axis=-3), axis=-2)  # marginal over rows
+    y = expected_position(ops.sum(probs, axis=-2), axis=-2)  # marginal over columns
+    return ops.stack([x, y], axis=-1)
+
+
+def check_window(window):
+    """``window`` as an int >= 0 (ValueError otherwise)."""
+    if isinstance(window, bool) or not isinstance(window, numbers.Integral) or window < 0:
+        raise ValueError(f"window must be an integer >= 0 (map cells), got {window!r}")
+    return int(window)
 
 
 def expected_position(probs, axis):
@@ -66,23 +119,24 @@ class SoftArgmax2D(Float32Layer):
 
     With ``apply_softmax`` (the default) the inputs are logits and a spatial softmax makes
     them a probability map per joint; without it the inputs must already be probabilities.
+    ``window``: radius in map cells around each map's peak (0: the whole map).
     """
 
-    def __init__(self, apply_softmax=True, **kwargs):
+    def __init__(self, apply_softmax=True, window=0, **kwargs):
         super().__init__(**kwargs)
         self.apply_softmax = apply_softmax
+        self.window = check_window(window)
 
     def call(self, inputs):
         probs = spatial_softmax(inputs) if self.apply_softmax else inputs
-        x = expected_position(ops.sum(probs, axis=-3), axis=-2)  # marginal over rows
-        y = expected_position(ops.sum(probs, axis=-2), axis=-2)  # marginal over columns
-        return ops.stack([x, y], axis=-1)
+        return expected_xy(probs, self.window)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-3]) + (input_shape[-1], 2)
 
     def get_config(self):
-        return {**super().get_config(), "apply_softmax": self.apply_softmax}
+        return {**super().get_config(), "apply_softmax": self.apply_softmax,
+                "window": self.window}
 
 
 @keras.saving.register_keras_serializable(package="posenet")
@@ -111,16 +165,23 @@ class VolumetricSoftArgmax(Float32Layer):
     As in the TPAMI 2020 3D head: x, y are the 2D soft-argmax of the depth-averaged map,
     z the 1D soft-argmax of the map averaged over x and y. z is normalised to [0, 1] over
     the depth range the D bins cover (root-relative depth, scaled by the caller).
+    ``window`` (map cells, 0: off) restricts x, y to the cells around the peak of the
+    depth-averaged map; z is unchanged.
     """
+
+    def __init__(self, window=0, **kwargs):
+        super().__init__(**kwargs)
+        self.window = check_window(window)
 
     def call(self, inputs):
         xy_logits = ops.mean(inputs, axis=-2)  # (..., H, W, J)
         z_logits = ops.mean(inputs, axis=(-4, -3))  # (..., D, J)
-        probs_xy = spatial_softmax(xy_logits)
-        x = expected_position(ops.sum(probs_xy, axis=-3), axis=-2)
-        y = expected_position(ops.sum(probs_xy, axis=-2), axis=-2)
+        xy = expected_xy(spatial_softmax(xy_logits), self.window)
         z = expected_position(ops.softmax(z_logits, axis=-2), axis=-2)
-        return ops.stack([x, y, z], axis=-1)
+        return ops.concatenate([xy, ops.expand_dims(z, -1)], axis=-1)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-4]) + (input_shape[-1], 3)
+
+    def get_config(self):
+        return {**super().get_config(), "window": self.window}

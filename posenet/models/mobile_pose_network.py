@@ -40,10 +40,13 @@ class MobilePoseNetwork(SingleFrameNetwork, keras.Model):
         head_width: channels of each block's separable convolution (96 as MoveNet's heads).
         refine_kernel: kernel of the residual convolution before blocks 2..N.
         person_heads: add MoveNet's centre and keypoint-regression heads.
+        softargmax_window: radius (map cells) of the soft-argmax around each heatmap's
+            peak; 0 (training's) for the whole map.
     """
 
     def __init__(self, input_size=192, num_joints=17, num_blocks=2, alpha=1.0, depth_maps=8,
-                 head_width=96, refine_kernel=5, person_heads=True, **kwargs):
+                 head_width=96, refine_kernel=5, person_heads=True, softargmax_window=0,
+                 **kwargs):
         if input_size % 32:
             raise ValueError(f"input_size must be a multiple of 32, got {input_size}")
         if num_blocks < 1:
@@ -64,7 +67,7 @@ class MobilePoseNetwork(SingleFrameNetwork, keras.Model):
             sep = layers.SeparableConv2D(head_width, 3, padding="same", activation="relu",
                                          name=f"{name}_sepconv")(x)
             pose, visibility, heatmaps, _ = regression_head(sep, block, num_joints, depth_maps,
-                                                            0, 0.8)
+                                                            0, 0.8, softargmax_window)
             outputs[pose_output(block)] = pose
             outputs[visibility_output(block)] = visibility
             if block < num_blocks:
@@ -89,6 +92,7 @@ class MobilePoseNetwork(SingleFrameNetwork, keras.Model):
         self.head_width = head_width
         self.refine_kernel = refine_kernel
         self.person_heads = person_heads
+        self.softargmax_window = softargmax_window
 
     def get_config(self):
         return {
@@ -102,4 +106,5 @@ class MobilePoseNetwork(SingleFrameNetwork, keras.Model):
             "head_width": self.head_width,
             "refine_kernel": self.refine_kernel,
             "person_heads": self.person_heads,
+            "softargmax_window": self.softargmax_window,
         }

@@ -23,8 +23,9 @@ from posenet.models.weights import copy_weights_by_name
 from posenet.outputs import pose_output, visibility_output
 
 
-def regression_head(x, block, num_joints, depth_maps, context_maps, context_alpha):
-    """Heatmap regression and soft-argmax of one block.
+def regression_head(x, block, num_joints, depth_maps, context_maps, context_alpha, window=0):
+    """Heatmap regression and soft-argmax of one block (``window``: the soft-argmax's
+    radius around each map's peak, in map cells; 0 for the whole map).
 
     Returns ``(pose, visibility, heatmaps, probabilities)``: poses (B, J, 2) or, with
     ``depth_maps`` > 0, (B, J, 3); visibility (B, J, 1); all regressed heatmaps (for the
@@ -38,7 +39,7 @@ def regression_head(x, block, num_joints, depth_maps, context_maps, context_alph
         volume = layers.Reshape((rows, cols, depth_maps, num_joints), name=f"{name}_volume")(
             heatmaps
         )
-        pose = VolumetricSoftArgmax(name=pose_output(block))(volume)
+        pose = VolumetricSoftArgmax(window, name=pose_output(block))(volume)
         visibility = VolumetricVisibility(name=visibility_output(block))(volume)
         probabilities = SpatialSoftmax(average_depth=True, name=f"{name}_probs")(volume)
         return pose, visibility, heatmaps, probabilities
@@ -47,12 +48,13 @@ def regression_head(x, block, num_joints, depth_maps, context_maps, context_alph
     visibility = JointVisibility(name=visibility_output(block))(own)
     probabilities = SpatialSoftmax(name=f"{name}_probs")(own)
     if not context_maps:
-        return SoftArgmax2D(name=pose_output(block))(own), visibility, own, probabilities
+        return (SoftArgmax2D(window=window, name=pose_output(block))(own), visibility, own,
+                probabilities)
     context = layers.Conv2D(num_joints * context_maps, 1, name=f"{name}_context_heatmaps")(x)
     pose = ContextAggregation(context_maps, context_alpha, name=pose_output(block))(
         [
-            SoftArgmax2D(name=f"{name}_own_pose")(own),
-            SoftArgmax2D(name=f"{name}_context_pose")(context),
+            SoftArgmax2D(window=window, name=f"{name}_own_pose")(own),
+            SoftArgmax2D(window=window, name=f"{name}_context_pose")(context),
             JointVisibility(name=f"{name}_context_confidence")(context),
         ]
     )
@@ -83,6 +85,13 @@ class SingleFrameNetwork:
         copy_weights_by_name(self, cut)
         return cut
 
+    def with_window(self, cells):
+        """A copy of this network whose soft-argmax heads read ``cells`` map cells around
+        each heatmap's peak (0: the whole map), sharing no variables."""
+        copy = type(self).from_config({**self.get_config(), "softargmax_window": cells})
+        copy_weights_by_name(self, copy)
+        return copy
+
 
 @keras.saving.register_keras_serializable(package="posenet")
 class PoseNetwork(SingleFrameNetwork, keras.Model):
@@ -109,6 +118,8 @@ class PoseNetwork(SingleFrameNetwork, keras.Model):
         depth_maps: depth bins per joint of the volumetric 3D head; 0 for a 2D head.
         context_maps: context heatmaps per joint of the 2D head (2 in the paper, or 0).
         context_alpha: weight of the joint's own estimate against its context (0.8).
+        softargmax_window: radius (map cells) of the soft-argmax around each heatmap's
+            peak; 0 (the method's, and training's) for the whole map.
     """
 
     def __init__(
@@ -123,6 +134,7 @@ class PoseNetwork(SingleFrameNetwork, keras.Model):
         context_maps=0,
         context_alpha=0.8,
         export_features=False,
+        softargmax_window=0,
         **kwargs,
     ):
         if input_size % 32:
@@ -140,7 +152,8 @@ class PoseNetwork(SingleFrameNetwork, keras.Model):
                 features = reception
             sep = act_sepconv_bn(reception, num_features, kernel_size, f"block{block}_sepconv")
             pose, visibility, heatmaps, probabilities = regression_head(
-                sep, block, num_joints, depth_maps, context_maps, context_alpha
+                sep, block, num_joints, depth_maps, context_maps, context_alpha,
+                softargmax_window,
             )
             outputs[pose_output(block)] = pose
             outputs[visibility_output(block)] = visibility
@@ -161,6 +174,7 @@ class PoseNetwork(SingleFrameNetwork, keras.Model):
         self.context_maps = context_maps
         self.context_alpha = context_alpha
         self.export_features = export_features
+        self.softargmax_window = softargmax_window
 
     def get_config(self):
         return {
@@ -176,4 +190,5 @@ class PoseNetwork(SingleFrameNetwork, keras.Model):
             "context_maps": self.context_maps,
             "context_alpha": self.context_alpha,
             "export_features": self.export_features,
+            "softargmax_window": self.softargmax_window,
         }

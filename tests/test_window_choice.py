@@ -1,0 +1,54 @@
+"""``python -m posenet.evaluation.window_choice``: one score per soft-argmax window."""
+
+import numpy as np
+import pytest
+from fixtures_eval import write_action_file, write_lsp_file
+
+from posenet.data.prepared import PreparedDataset
+from posenet.evaluation import EvaluationError, evaluate_file
+from posenet.evaluation import window_choice as W
+from posenet.models import MobilePoseNetwork
+
+SMALL = dict(input_size=64, num_joints=17, num_blocks=2, alpha=0.35, depth_maps=4)
+
+
+@pytest.fixture(scope="module")
+def lsp_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("lsp") / "lsp_train.h5"
+    write_lsp_file(path, np.random.default_rng(0), split="train")
+    return path
+
+
+def test_each_window_scores_the_last_block_as_evaluate_does(lsp_file, monkeypatch):
+    network = MobilePoseNetwork(**SMALL)
+    seen = []
+    predict = W.predict_frames
+
+    def recording(model, spec, dataset, indices, blocks, batch_size):
+        seen.append((model.softargmax_window, len(indices), list(blocks)))
+        return predict(model, spec, dataset, indices, blocks, batch_size)
+
+    monkeypatch.setattr(W, "predict_frames", recording)
+    dataset = PreparedDataset(lsp_file)
+    table = W.score_windows(network, dataset, [0, 2, 100], every=2)
+    dataset.close()
+    assert seen == [(0, 2, [2]), (2, 2, [2]), (100, 2, [2])]  # samples 0 and 2, block 2
+    assert list(table) == [0, 2, 100]
+    # window 0 is the network as evaluate scores it, on the same samples
+    monkeypatch.setattr(W, "predict_frames", predict)
+    whole = W.score_windows(network, PreparedDataset(lsp_file), [0])[0]
+    report = evaluate_file(network, lsp_file, block=2)
+    assert whole == report["protocols"]["PCK@0.2 torso"]["blocks"]["2"]["summary"]
+
+
+def test_a_file_without_a_pose_protocol_is_refused(tmp_path):
+    path = tmp_path / "ntu_train.h5"
+    write_action_file(path, dataset="ntu", split="train")
+    with pytest.raises(EvaluationError, match="no pose protocol"):
+        W.score_windows(MobilePoseNetwork(**SMALL), PreparedDataset(path), [0, 3])
+
+
+def test_command_rejects_bad_options(capsys):
+    with pytest.raises(SystemExit):
+        W.main(["x.keras", "--data", "y.h5", "--window", "-1"])
+    assert "--window" in capsys.readouterr().err
