@@ -336,6 +336,15 @@ def test_windowed_gradient_is_finite_and_reaches_the_window_only():
     assert np.abs(grad[0, 5:8, 8:11, 0]).max() < 1e-4 * inside
 
 
+def test_window_between_two_equal_far_peaks_keeps_the_whole_map():
+    """Two equal maxima far apart put the window between them, on cells of probability
+    zero: the whole map's expectation (their midpoint) rather than a division by zero."""
+    logits = np.full((1, H, W, 1), -BIG, dtype="float32")
+    logits[0, 0, 0, 0] = logits[0, 7, 11, 0] = 0.0
+    got = run(SoftArgmax2D(window=1), logits)[0, 0]
+    np.testing.assert_allclose(got, [0.5, 0.5], atol=1e-6)
+
+
 @pytest.mark.parametrize("window", [-1, 1.5, True, "2"])
 def test_window_must_be_a_non_negative_integer(window):
     with pytest.raises(ValueError, match="window"):

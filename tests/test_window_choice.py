@@ -48,7 +48,10 @@ def test_a_file_without_a_pose_protocol_is_refused(tmp_path):
         W.score_windows(MobilePoseNetwork(**SMALL), PreparedDataset(path), [0, 3])
 
 
-def test_command_rejects_bad_options(capsys):
+def test_command_rejects_bad_options(capsys, lsp_file):
     with pytest.raises(SystemExit):
         W.main(["x.keras", "--data", "y.h5", "--window", "-1"])
     assert "--window" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        W.main(["missing.keras", "--data", str(lsp_file)])
+    assert "missing.keras: no such file" in capsys.readouterr().err

@@ -14,6 +14,7 @@ Measured 2026-12-07 with the shipped network (1000 LSPet training photos, PCK@0.
 from __future__ import annotations
 
 import argparse
+import os
 
 import numpy as np
 
@@ -58,6 +59,9 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.every < 1 or min(args.window) < 0:
         parser.error("--every must be >= 1 and every --window >= 0")
+    for path in (args.network, args.data):
+        if not os.path.isfile(path):
+            parser.error(f"{path}: no such file")
 
     import keras
 

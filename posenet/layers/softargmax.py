@@ -28,9 +28,18 @@ def bin_centres(n, dtype="float32"):
     return (ops.arange(n, dtype=dtype) + 0.5) / n
 
 
+def _index_of_max(values, n):
+    """Index (float) of the maximum of ``values`` (..., n, J) along axis -2; the mean
+    index where several cells tie."""
+    top = ops.cast(values >= ops.max(values, axis=-2, keepdims=True), values.dtype)
+    index = ops.reshape(ops.arange(n, dtype=values.dtype), (n, 1))
+    return ops.sum(top * index, axis=-2) / ops.sum(top, axis=-2)
+
+
 def peak_window(probs, radius):
     """Probability maps (..., H, W, J) restricted to the cells within ``radius`` (rows and
-    columns, map cells) of each map's maximum, renormalised to sum to one."""
+    columns, map cells) of each map's maximum, renormalised to sum to one (a map whose
+    equal maxima lie more than 2 ``radius`` apart stays whole)."""
     peak = ops.stop_gradient(probs)
     dtype = probs.dtype
     height, width = probs.shape[-3], probs.shape[-2]
@@ -45,16 +54,11 @@ def peak_window(probs, radius):
     mask = (ops.expand_dims(ops.cast(near_row, dtype), -2)
             * ops.expand_dims(ops.cast(near_col, dtype), -3))  # (..., H, W, J)
     kept = probs * mask
-    # the peak cell is always kept, so the sum is positive
-    return kept / ops.sum(kept, axis=(-3, -2), keepdims=True)
-
-
-def _index_of_max(values, n):
-    """Index (float) of the maximum of ``values`` (..., n, J) along axis -2; the mean
-    index where several cells tie."""
-    top = ops.cast(values >= ops.max(values, axis=-2, keepdims=True), values.dtype)
-    index = ops.reshape(ops.arange(n, dtype=values.dtype), (n, 1))
-    return ops.sum(top * index, axis=-2) / ops.sum(top, axis=-2)
+    total = ops.sum(kept, axis=(-3, -2), keepdims=True)
+    # Zero only when equal maxima lie far apart (the window centred between them): such a
+    # map keeps the whole map's expectation.
+    empty = ops.cast(total <= 0, dtype)
+    return (kept + empty * probs) / (total + empty)
 
 
 def expected_xy(probs, window=0):
