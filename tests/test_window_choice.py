@@ -55,3 +55,17 @@ def test_command_rejects_bad_options(capsys, lsp_file):
     with pytest.raises(SystemExit):
         W.main(["missing.keras", "--data", str(lsp_file)])
     assert "missing.keras: no such file" in capsys.readouterr().err
+
+
+def test_alphas_add_pck_at_other_thresholds(lsp_file, tmp_path):
+    from posenet.data.render_dataset import prepare_builtin_render
+
+    network = MobilePoseNetwork(**SMALL)
+    table = W.score_windows(network, PreparedDataset(lsp_file), [0, 2], alphas=[0.1, 2.0])
+    for summary in table.values():
+        assert set(summary) == {"PCK@0.2", "PCK@0.1", "PCK@2"}
+        assert summary["PCK@0.1"] <= summary["PCK@0.2"] <= summary["PCK@2"]
+    render = tmp_path / "builtin_render_train.h5"
+    prepare_builtin_render(render, num_clips=1, frames=2, size=64)
+    with pytest.raises(EvaluationError, match="no PCK protocol"):
+        W.score_windows(network, PreparedDataset(render), [0], alphas=[0.5])
