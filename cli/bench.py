@@ -65,7 +65,7 @@ def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_pa
         raise click.BadParameter("must be a positive multiple of 32", param_hint="--input-size")
     if json_path:  # before minutes of measuring, not after
         check_out_file(json_path, param_hint="--json")
-    from posenet.bench import HEADER, RULE, bench_preset, format_row
+    from posenet.bench.model import HEADER, RULE, bench_preset, format_row
     from posenet.io import write_json_atomic
     from posenet.models import PRESETS
 
@@ -144,8 +144,8 @@ def _bench_train(recipe_name, batch_size, repeats, distribute, cpu_devices, json
 
 
 def _bench_jitter(weights, num_frames, json_path):
-    from posenet.inference.bench import still_person_jitter
-    from posenet.inference.weights import WeightsError
+    from posenet.bench.infer import still_person_jitter
+    from posenet.engine.errors import WeightsError
     from posenet.io import write_json_atomic
 
     try:
@@ -165,7 +165,7 @@ def _bench_jitter(weights, num_frames, json_path):
 
 
 def _bench_loader(path, presets, batch_size, repeats, input_size, json_path):
-    from posenet.bench_data import LOADER_HEADER, LOADER_RULE, bench_loader, format_loader_row
+    from posenet.bench.loader import LOADER_HEADER, LOADER_RULE, bench_loader, format_loader_row
     from posenet.io import write_json_atomic
 
     click.echo(LOADER_HEADER)
@@ -187,9 +187,8 @@ def _bench_infer(presets, weights, batch_size, repeats, num_frames, json_path,
                  multi_person=False, runtimes=("keras",), precisions=("float32",)):
     import os
 
-    from posenet.export import ExportError
-    from posenet.inference.bench import bench_infer
-    from posenet.inference.weights import WeightsError
+    from posenet.bench.infer import bench_infer
+    from posenet.engine.errors import ExportError, WeightsError
     from posenet.io import write_json_atomic
     from posenet.models import build_model
 

@@ -5,8 +5,8 @@ import os
 import click
 
 from cli.paths import check_out_file
-from posenet.inference.runtime import RUNTIMES
-from posenet.quantize import PRECISIONS
+from posenet.engine.runtimes import RUNTIMES
+from posenet.export.quantize import PRECISIONS
 
 #: Split evaluated when ``--dataset NAME`` is given without ``--split``.
 DEFAULT_SPLITS = {
@@ -75,9 +75,10 @@ def check_runtime_options(runtime, precision, calibration, datasets_dir="dataset
     --calibration; BadParameter or ClickException (a missing package or calibration file)
     before anything loads."""
     from cli.export import check_precision_options
-    from posenet.export import EXPORT_NEEDS, ExportError, require
-    from posenet.inference.runtime import RUNTIME_NEEDS
-    from posenet.quantize import Calibration
+    from posenet.engine.errors import ExportError, require
+    from posenet.engine.runtimes import RUNTIME_NEEDS
+    from posenet.export.convert import EXPORT_NEEDS
+    from posenet.export.quantize import Calibration
 
     check_precision_options(precision, calibration, "--runtime", runtime)
     try:
@@ -194,8 +195,8 @@ def evaluate(weights, datasets, splits, datasets_dir, block, flip, batch_size, c
         check_exportable(weights, runtime)
     model = load_model(weights)
     if runtime != "keras":
+        from posenet.engine.errors import ExportError
         from posenet.evaluation.runtime_model import runtime_model
-        from posenet.export import ExportError
 
         try:
             model = runtime_model(model, runtime, sha256_file(weights), precision, calibration)

@@ -5,7 +5,7 @@ import os
 
 import click
 
-from posenet.quantize import DEFAULT_CALIBRATION, DEFAULT_SAMPLES, DEFAULT_SEED, PRECISIONS
+from posenet.export.quantize import DEFAULT_CALIBRATION, DEFAULT_SAMPLES, DEFAULT_SEED, PRECISIONS
 
 EXPORT_FORMATS = ("savedmodel", "litert", "onnx")
 
@@ -63,11 +63,11 @@ def export(weights, fmt, out, block, batch_size, input_size, precision, calibrat
     lists the classes and the window length (--block, --input-size and int8 do not apply).
     Nothing is left half-written on failure.
     """
-    from posenet.export import ExportError, export_network
-    from posenet.export_actions import action_config, parse_network
+    from posenet.engine.errors import ExportError, WeightsError
+    from posenet.export.actions import action_config, parse_network
+    from posenet.export.network import export_network
+    from posenet.export.quantize import Calibration
     from posenet.inference.sources import check_weights
-    from posenet.inference.weights import WeightsError
-    from posenet.quantize import Calibration
 
     if weights != "default" and not os.path.isfile(weights):
         raise click.BadParameter(f"{weights}: no such file", param_hint="WEIGHTS")
@@ -108,10 +108,9 @@ def export(weights, fmt, out, block, batch_size, input_size, precision, calibrat
 
 
 def _export_action(weights, fmt, out, dataset, block, batch_size, input_size, precision):
-    """``posenet export`` of an action network (see posenet.export_actions)."""
-    from posenet.export import ExportError
-    from posenet.export_actions import ACTION_PRECISIONS, export_action_network
-    from posenet.inference.weights import WeightsError
+    """``posenet export`` of an action network (see posenet.export.actions)."""
+    from posenet.engine.errors import ExportError, WeightsError
+    from posenet.export.actions import ACTION_PRECISIONS, export_action_network
 
     for name, value in (("--block", block), ("--input-size", input_size)):
         if value is not None:

@@ -311,9 +311,8 @@ def run_infer(inputs, source, max_frames, weights, out_dir, fmt, save_video, opt
     if not todo:
         raise click.ClickException("nothing to do: no readable input")
     setup_device(device)
-    from posenet.export import ExportError
+    from posenet.engine.errors import ExportError, WeightsError
     from posenet.inference.predictor import Predictor
-    from posenet.inference.weights import WeightsError
 
     try:
         predictor = Predictor(weights, **options)

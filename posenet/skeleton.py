@@ -320,3 +320,8 @@ def map_joints(joints, src: str | Skeleton, dst: str | Skeleton, valid=None):
         out[..., d, :] = 0.5 * (arr[..., a, :] + arr[..., b, :])
     out[~out_valid] = np.nan
     return out, out_valid
+
+
+def layout_name(num_joints: int) -> str:
+    """Skeleton layout of a model's joint axis: model16 or model17."""
+    return "model16" if num_joints == 16 else "model17"

@@ -9,7 +9,7 @@ import numpy as np
 from posenet.data.augment import crop_transform
 from posenet.data.prepared import PreparedDataset, PreparedWriter
 from posenet.data.targets import depth_to_normalised
-from posenet.evaluation.predict import unflip, usable_boxes
+from posenet.engine.inputs import unflip, usable_boxes
 from posenet.skeleton import map_joints
 
 #: LSP-like samples: every box is (10, 10, 90, 90), so a 64 px crop has 0.64 crop px per

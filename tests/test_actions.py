@@ -3,14 +3,9 @@
 import numpy as np
 import pytest
 
-from posenet.inference.actions import (
-    DEFAULT_UNCERTAIN_BELOW,
-    UNCERTAIN,
-    ActionRunner,
-    ActionWindows,
-    normalise_window,
-    track_actions,
-)
+from posenet.data.action_input import normalise_window
+from posenet.data.action_labels import DEFAULT_UNCERTAIN_BELOW, UNCERTAIN
+from posenet.inference.actions import ActionRunner, ActionWindows, track_actions
 
 T, J = 8, 17
 

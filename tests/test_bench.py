@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from posenet.bench import BenchRow, format_row, format_table, matmul_gflops
+from posenet.bench.model import BenchRow, format_row, format_table, matmul_gflops
 
 
 def test_matmul_rate_is_a_positive_finite_rate():
@@ -25,21 +25,21 @@ def test_frames_per_second_counts_clip_frames(monkeypatch):
     """A clip model's rate counts frames (T per clip), a frame model's counts samples."""
     import keras
 
-    import posenet.bench
+    from posenet.bench import model as bench_model
 
-    monkeypatch.setattr(posenet.bench, "_timed", lambda fn: (fn(), 0.5)[1])
+    monkeypatch.setattr(bench_model, "_timed", lambda fn: (fn(), 0.5)[1])
     clip = keras.Input((4, 8, 8, 3))
     clip_model = keras.Model(clip, keras.layers.Flatten()(clip))
     frame = keras.Input((8, 8, 3))
     frame_model = keras.Model(frame, keras.layers.Flatten()(frame))
-    assert posenet.bench.frames_per_second(clip_model, 2, repeats=1) == pytest.approx(16.0)
-    assert posenet.bench.frames_per_second(frame_model, 2, repeats=1) == pytest.approx(4.0)
+    assert bench_model.frames_per_second(clip_model, 2, repeats=1) == pytest.approx(16.0)
+    assert bench_model.frames_per_second(frame_model, 2, repeats=1) == pytest.approx(4.0)
 
 
 @pytest.mark.backend
 def test_each_row_uses_the_higher_of_two_matmul_readings():
     """A reading taken during a dip must not inflate the fraction of the machine's peak."""
-    from posenet.bench import bench_preset
+    from posenet.bench.model import bench_preset
 
     readings = iter([100.0, 400.0])
     (row,) = bench_preset("cpu_3d", blocks="last", batch_size=2, repeats=1, input_size=64,
@@ -50,7 +50,7 @@ def test_each_row_uses_the_higher_of_two_matmul_readings():
 
 @pytest.mark.backend
 def test_infer_benchmark_reports_both_rates_of_one_run():
-    from posenet.inference.bench import bench_infer
+    from posenet.bench.infer import bench_infer
     from posenet.models import PoseNetwork
 
     model = PoseNetwork(input_size=64, num_joints=17, num_blocks=1, kernel_size=3,

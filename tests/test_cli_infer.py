@@ -105,7 +105,7 @@ def test_unwritable_output_folder(files, tmp_path):
 
 
 def test_weights_errors(files, tmp_path, monkeypatch):
-    import posenet.inference.weights as weights
+    import posenet.engine.weights as weights
 
     monkeypatch.setattr(weights, "DEFAULT_MANIFEST", tmp_path / "manifest.json")
     result = run(files["video"], "--out", tmp_path / "o")

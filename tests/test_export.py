@@ -12,7 +12,9 @@ from click.testing import CliRunner
 from cli.export import export
 from cli.infer import infer
 from posenet import export as E
-from posenet.inference import runtime as R
+from posenet.engine.runtimes import load_runtime
+from posenet.export import cache
+from posenet.export import network as network_module
 from posenet.models import build_model
 from posenet.render.video import write_motion_video
 from tests.inference_fixtures import needs_onnx
@@ -44,7 +46,7 @@ def run_export(*args):
 
 
 def keras_outputs(model, batch):
-    return R.load_runtime("keras", model).predict(batch)
+    return load_runtime("keras", model).predict(batch)
 
 
 @pytest.mark.parametrize("fmt, name, source", [
@@ -64,7 +66,7 @@ def test_round_trip_matches_keras(files, tmp_path, fmt, name, source):
     assert info["pose_dims"] == 3 and info["layout"] and len(info["joints"]) == 17
     assert info["outputs"] == ["pose_1", "pose_2", "visibility_1", "visibility_2"]
     assert sorted(os.listdir(tmp_path)) == sorted([name, f"{name}.json"])  # no temporaries
-    runtime = R.load_runtime(fmt, out)
+    runtime = load_runtime(fmt, out)
     got = runtime.predict(files["batch"])  # 5 crops in batches of 2, the last one padded
     want = keras_outputs(files[source.replace("pose", "model")], files["batch"])
     assert set(got) == set(want)
@@ -167,7 +169,7 @@ def test_missing_package(files, tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "tf2onnx is not installed: pip install 'posenet[onnx]'" in result.output
     with pytest.raises(E.ExportError, match=r"posenet\[onnx\]"):
-        R.runtime_for("onnx", files["model"])
+        cache.runtime_for("onnx", files["model"])
     assert list(tmp_path.iterdir()) == []
 
 
@@ -175,7 +177,7 @@ def test_failed_export_leaves_nothing(files, tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("converter crashed")
 
-    monkeypatch.setattr(E, "export_model", fail)
+    monkeypatch.setattr(network_module, "export_model", fail)
     with pytest.raises(RuntimeError, match="crashed"):
         E.write_export(files["model"], "litert", tmp_path / "x.tflite")
     assert list(tmp_path.iterdir()) == []
@@ -183,28 +185,28 @@ def test_failed_export_leaves_nothing(files, tmp_path, monkeypatch):
 
 def test_unknown_runtime(files):
     with pytest.raises(ValueError, match="unknown runtime"):
-        R.load_runtime("tensorrt", files["model"])
+        load_runtime("tensorrt", files["model"])
 
 
 def test_output_subset_computes_only_what_is_read(files, tmp_path, monkeypatch):
     model = files["model"]
     wanted = ["pose_1", "visibility_1"]
-    subset = R.output_subset(model, wanted)
+    subset = cache.output_subset(model, wanted)
     assert sorted(subset.output_names) == wanted and subset.input_size == SIZE
     assert subset.count_params() < model.count_params()  # the later blocks are not in it
     full, cut = keras_outputs(model, files["batch"]), keras_outputs(subset, files["batch"])
     assert set(cut) == set(wanted)
     for name in wanted:
         np.testing.assert_allclose(cut[name], full[name], atol=1e-6)
-    assert R.output_subset(model, None) is model
-    assert R.output_subset(model, model.output_names) is model
+    assert cache.output_subset(model, None) is model
+    assert cache.output_subset(model, model.output_names) is model
     with pytest.raises(ValueError, match="no output person_center"):
-        R.output_subset(model, ["pose_1", "person_center"])
+        cache.output_subset(model, ["pose_1", "person_center"])
     # the on-the-fly export of a subset is cached under its own name, and runs as Keras
-    names = {R.export_name("litert", n, 2, None, "f" * 64) for n in (model, subset)}
+    names = {cache.export_name("litert", n, 2, None, "f" * 64) for n in (model, subset)}
     assert len(names) == 2
     monkeypatch.setenv("POSENET_CACHE", str(tmp_path))
-    lite = R.runtime_for("litert", model, sha256="a" * 64, outputs=wanted)
+    lite = cache.runtime_for("litert", model, sha256="a" * 64, outputs=wanted)
     out = lite.predict(files["batch"])
     assert set(out) == set(wanted)
     np.testing.assert_allclose(out["pose_1"], full["pose_1"], atol=TOLERANCE)

@@ -10,9 +10,10 @@ from click.testing import CliRunner
 
 from cli.export import export
 from posenet import export as E
-from posenet import export_actions as A
+from posenet.data.action_input import normalise_window
 from posenet.data.readers.jhmdb import JHMDB_CLASSES
-from posenet.inference.actions import normalise_window
+from posenet.export import actions as A
+from posenet.export import convert
 from posenet.io import sha256_file
 from tests.inference_fixtures import needs_onnx
 
@@ -147,7 +148,7 @@ def test_bundle_and_manifest_select_the_action_network(files, tmp_path):
 
 
 def test_shipped_default_bundle_resolves():
-    from posenet.inference.weights import default_entry
+    from posenet.engine.weights import default_entry
 
     files, sums, folder = default_entry()
     path, digest = A.resolve_action("default", "jhmdb")
@@ -160,7 +161,7 @@ def test_failed_export_leaves_nothing(files, tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("converter crashed")
 
-    monkeypatch.setattr(E, "export_model", fail)
+    monkeypatch.setattr(convert, "export_model", fail)
     with pytest.raises(RuntimeError, match="crashed"):
         A.write_action_export(files["model"], "savedmodel", tmp_path / "x")
     with pytest.raises(RuntimeError, match="crashed"):
@@ -179,7 +180,7 @@ def test_runtime_refuses_a_pose_export(files, tmp_path):
 
 
 def test_a_span_network_sidecar_names_its_span():
-    from posenet.export_actions import action_metadata
+    from posenet.export.actions import action_metadata
     from posenet.models import ActionNetwork
 
     span = ActionNetwork({"jhmdb": 4}, num_frames=8, num_joints=17, branch="geometry",

@@ -16,9 +16,10 @@ from fixtures_eval import write_lsp_file
 from cli.evaluate import evaluate
 from cli.export import export
 from posenet import export as E
-from posenet import quantize as Q
 from posenet.data.render_dataset import prepare_builtin_render
-from posenet.inference import runtime as R
+from posenet.engine.runtimes import load_runtime
+from posenet.export import cache
+from posenet.export import quantize as Q
 from posenet.models import PoseNetwork, build_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +45,7 @@ def run_export(*args):
 
 def tensor_types(path):
     """The dtypes of a .tflite file's tensors (weights and activations)."""
-    runtime = R.load_runtime("litert", path)
+    runtime = load_runtime("litert", path)
     return {str(t["dtype"].__name__) for t in runtime.interpreter.get_tensor_details()}
 
 
@@ -52,8 +53,8 @@ def differences(files, path):
     """Largest |litert - keras| of the pose x, y (crop-normalised), z and visibility on
     the calibration crops and their mirrors."""
     x = np.concatenate([files["crops"], files["crops"][:, :, ::-1]])
-    got = R.load_runtime("litert", path).predict(x)
-    want = R.load_runtime("keras", files["model"]).predict(x)
+    got = load_runtime("litert", path).predict(x)
+    want = load_runtime("keras", files["model"]).predict(x)
     pose = np.abs(got["pose_2"] - want["pose_2"])
     return (pose[..., :2].max(), pose[..., 2].max(),
             np.abs(got["visibility_2"] - want["visibility_2"]).max())
@@ -61,7 +62,7 @@ def differences(files, path):
 
 def test_calibration_crops_are_the_pipelines_crops_and_seeded(files):
     from posenet.data.prepared import PreparedDataset
-    from posenet.evaluation.predict import crop_batches
+    from posenet.engine.inputs import crop_batches
 
     crops, info = Q.calibration_crops(Q.Calibration(files["calibration"], 3, seed=7), SIZE)
     again, _ = Q.calibration_crops(Q.Calibration(files["calibration"], 3, seed=7), SIZE)
@@ -118,11 +119,11 @@ def test_int8_export_with_a_tiny_calibration_set(files, tmp_path):
     kept = Q.float_layers(files["model"])
     assert "pose_2" in kept and "visibility_2" in kept
     names = {t["name"]: t["dtype"] for t in
-             R.load_runtime("litert", out).interpreter.get_tensor_details()}
+             load_runtime("litert", out).interpreter.get_tensor_details()}
     softmax = [n for n in names if "/pose_2" in n and n.endswith("/Exp")]
     assert softmax and all(names[n] == np.float32 for n in softmax), softmax
     assert any(names[n] == np.int8 for n in names if "conv" in n.lower())
-    runtime = R.load_runtime("litert", out)
+    runtime = load_runtime("litert", out)
     details = runtime.interpreter.get_signature_runner().get_input_details()
     assert [d["dtype"] for d in details.values()] == [np.float32]  # float at the edges
     pose_xy, z, vis = differences(files, out)
@@ -149,9 +150,9 @@ def test_precision_is_for_litert_only(files, tmp_path):
     with pytest.raises(E.ExportError, match="unknown precision 'int4'"):
         E.write_export(files["model"], "litert", tmp_path / "x.tflite", precision="int4")
     with pytest.raises(E.ExportError, match="litert format, not onnx"):
-        R.runtime_for("onnx", files["model"], precision="int8")
+        cache.runtime_for("onnx", files["model"], precision="int8")
     with pytest.raises(E.ExportError, match="litert runtime, not keras"):
-        R.runtime_for("keras", files["model"], precision="float16")
+        cache.runtime_for("keras", files["model"], precision="float16")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -267,7 +268,7 @@ def tflite(files):
 @pytest.mark.parametrize("verbose", [False, True])
 def test_litert_says_nothing_on_stderr_unless_verbose(tflite, verbose):
     path = tflite
-    code = ("import numpy as np, sys; from posenet.inference.runtime import load_runtime; "
+    code = ("import numpy as np, sys; from posenet.engine.runtimes import load_runtime; "
             "r = load_runtime('litert', sys.argv[1]); "
             "r.predict(np.zeros((3, 32, 32, 3), np.uint8)); "
             "r.predict(np.zeros((5, 32, 32, 3), np.uint8)); print('ran')")
@@ -302,12 +303,12 @@ def test_infer_runtime_litert_stderr_is_quiet(files, tmp_path):
 
 def test_litert_runs_without_ai_edge_litert(files, tflite, monkeypatch):
     # ai-edge-litert is optional (posenet[litert]): TensorFlow's own interpreter runs it
-    want = R.load_runtime("litert", tflite).predict(files["crops"])
+    want = load_runtime("litert", tflite).predict(files["crops"])
     monkeypatch.setitem(sys.modules, "ai_edge_litert", None)
     monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
     with pytest.raises(ImportError):
         import ai_edge_litert.interpreter  # noqa: F401
-    runtime = R.load_runtime("litert", tflite)
+    runtime = load_runtime("litert", tflite)
     assert type(runtime.interpreter).__module__.startswith("tensorflow")
     got = runtime.predict(files["crops"])
     np.testing.assert_allclose(got["pose_2"], want["pose_2"], atol=1e-5)

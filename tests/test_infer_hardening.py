@@ -254,7 +254,7 @@ def test_min_score_must_be_a_probability(files):
 
 @pytest.fixture(scope="module")
 def shipped():
-    from posenet.inference.weights import DEFAULT_MANIFEST
+    from posenet.engine.weights import DEFAULT_MANIFEST
 
     if not DEFAULT_MANIFEST.is_file():
         pytest.skip("no shipped weights")

@@ -6,10 +6,11 @@ import cv2
 import numpy as np
 import pytest
 
+from posenet.engine.errors import WeightsError
+from posenet.engine.weights import DEFAULT_MANIFEST, load_default
 from posenet.inference import load_predictions, write_predictions
 from posenet.inference.people import box_from_joints, iou
 from posenet.inference.sources import InputError, expand_inputs, probe
-from posenet.inference.weights import DEFAULT_MANIFEST, WeightsError, load_default
 from posenet.skeleton import map_joints
 from tests.inference_fixtures import (
     TINY_POSE,
@@ -205,7 +206,7 @@ def test_default_weights_errors(tmp_path, files):
 
 
 def test_benchmark_rates(predictor, files):
-    from posenet.inference.bench import inference_rates
+    from posenet.bench.infer import inference_rates
 
     rates = inference_rates(predictor, files["portrait"], repeats=2)
     assert rates["end_to_end"] > 0 and rates["model_only"] > 0
@@ -230,7 +231,7 @@ def test_shipped_weights_land_near_the_truth(tmp_path):
 
 
 def test_network_input_matches_the_loaders_conversion():
-    from posenet.evaluation.predict import to_input
+    from posenet.engine.inputs import to_input
 
     rng = np.random.default_rng(0)
     for shape in [(5, 24, 24, 3), (24, 24, 3), (2, 3, 8, 8, 3), (0, 8, 8, 3)]:

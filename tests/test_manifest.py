@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from posenet.engine.weights import load_default
 from posenet.inference.manifest import Figure, ShippedFile, build_entry, figure_value
-from posenet.inference.weights import load_default
 from posenet.io import sha256_file
 from tests.inference_fixtures import save_networks
 

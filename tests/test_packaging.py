@@ -100,7 +100,8 @@ def test_a_plain_install_finds_its_default_weights(wheel, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     script = (
         "import json, posenet\n"
-        "from posenet.inference import detector, weights\n"
+        "from posenet.engine import weights\n"
+        "from posenet.inference import detector\n"
         "from posenet.data import pose_noise\n"
         "print(json.dumps([posenet.__file__, str(weights.DEFAULT_MANIFEST),"
         " str(detector.DEFAULT_DETECTOR), str(pose_noise.DEFAULT_NOISE_MODEL)]))\n")

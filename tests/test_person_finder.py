@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from posenet.inference.weights import DEFAULT_MANIFEST
+from posenet.engine.weights import DEFAULT_MANIFEST
 from posenet.render.motion import builtin_motion
 from posenet.render.scene import look_at_camera, render_clip
 from posenet.skeleton import map_joints

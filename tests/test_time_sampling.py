@@ -4,9 +4,9 @@ places that follow it: evaluation clips, inference windows, the saved network.""
 import numpy as np
 import pytest
 
+from posenet.data.action_input import fit_window
 from posenet.data.time_sampling import frames_read, random_span, resample, sliding_spans
 from posenet.evaluation.clips import model_clips, sliding_clips
-from posenet.inference.actions import fit_window
 
 
 def test_resample_spreads_from_first_to_last():
@@ -97,7 +97,8 @@ def test_video_span_reads_the_same_seconds_at_another_rate():
 
 
 def test_a_60_fps_track_is_read_over_the_trained_seconds():
-    from posenet.inference.actions import ActionRunner, ActionWindows, normalise_window
+    from posenet.data.action_input import normalise_window
+    from posenet.inference.actions import ActionRunner, ActionWindows
     from posenet.models import ActionNetwork
 
     T, J = 8, 17

@@ -172,7 +172,7 @@ def test_smoothing_steadies_a_still_person():
     """A rendered person standing still under sensor noise: every frame-to-frame motion
     of the estimated joints is jitter, and the One Euro filter lowers it (measured: 0.69
     -> 0.20 px, 4.3 -> 1.4 mm over 100 frames at 25 frames/s)."""
-    from posenet.inference.bench import still_person_jitter
+    from posenet.bench.infer import still_person_jitter
 
     row = still_person_jitter(num_frames=30, size=(640, 360))
     assert row["raw"]["reported"] == row["smoothed"]["reported"] == 30

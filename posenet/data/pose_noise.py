@@ -6,7 +6,7 @@ so that :class:`posenet.data.pose_sequences.PoseSequenceLoader` can make ground-
 sequences look like predicted ones (``loader_options={"noise_model": ...}``).
 
 Units: the error ``(pred - gt) / side`` where ``side`` is the longer side of the square
-that ``pose_sequences.normalised_sequence`` (and ``inference.actions.normalise_window``)
+that ``pose_sequences.normalised_sequence`` (and ``action_input.normalise_window``)
 normalises by: the box spanning the person's annotated joints and box.  Measured on single
 photos, so ``side`` is one frame's person; a window of T frames is normalised by the box
 spanning all T, at least as large, so the figures are an upper bound of the error an
@@ -21,21 +21,18 @@ Per joint of the ``model17`` layout:
   the background);
 - ``miss_sigma``: standard deviation of each coordinate's error of those misses;
 - ``hidden_rate``: fraction of annotated joints whose predicted visibility is below
-  ``inference.actions.VISIBLE`` (the action network then reads them as missing).
+  ``action_input.VISIBLE`` (the action network then reads them as missing).
 
 Joints the measurement set does not annotate (LSP has no pelvis, spine or thorax) take
 the mean of their neighbours' figures (``_FILL``); ``measured`` says which were measured.
 
 The figures are plain data: ``weights/pose_noise.json`` (written atomically) holds the
-shipped pose network's, measured by::
-
-    python -m posenet.data.pose_noise --weights weights/mobile_pose.keras \\
-        --data datasets/lspet_validation.h5 --out weights/pose_noise.json
+shipped pose network's, measured by ``posenet.evaluation.pose_noise`` (its docstring
+gives the command); :func:`summarise_errors` turns measured errors into the figures.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
@@ -44,7 +41,6 @@ from pathlib import Path
 import numpy as np
 
 from posenet.paths import WEIGHTS_DIR, project_path
-from posenet.skeleton import get_skeleton
 
 #: The noise model of the shipped default pose network (see the module docstring).
 DEFAULT_NOISE_MODEL = WEIGHTS_DIR / "pose_noise.json"
@@ -122,7 +118,7 @@ def load_noise_model(item=None) -> PoseNoise:
         path = project_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"pose noise model {path} not found (measure it with "
-                                "python -m posenet.data.pose_noise)")
+                                "python -m cli.tools pose-noise)")
     return PoseNoise.from_json(json.loads(path.read_text()))
 
 
@@ -164,82 +160,3 @@ def summarise_errors(errors, valid, hidden, joints, miss_threshold=MISS_THRESHOL
     rounded = {k: tuple(round(v, 5) for v in values) for k, values in figures.items()}
     return PoseNoise(tuple(joints), **rounded, miss_threshold=miss_threshold,
                      measured=tuple(measured), source=dict(source or {}))
-
-
-def measure(model, dataset, batch_size=32, miss_threshold=MISS_THRESHOLD, block=None,
-            source=None) -> PoseNoise:
-    """The :class:`PoseNoise` of the single-frame pose network ``model`` on a prepared
-    file with 2D annotations (its last block, or ``block``): each sample cropped around
-    its box as ``posenet evaluate`` does, the prediction taken back to image px and its
-    error divided by the side of the sample's normalising square."""
-    from posenet.data.pose_sequences import _extent
-    from posenet.evaluation.model_spec import frame_model, model_spec
-    from posenet.evaluation.predict import crop_batches, layout_name, usable_boxes
-    from posenet.inference.actions import VISIBLE
-
-    spec = model_spec(model)
-    network = frame_model(model, spec)
-    block = spec.pose_blocks if block is None else int(block)
-    joints2d = dataset.arrays("joints2d").astype(np.float64)
-    annotated = dataset.arrays("valid2d") & np.isfinite(joints2d[..., :2]).all(-1)
-    boxes = dataset.arrays("bbox")
-    indices = np.flatnonzero(usable_boxes(boxes) & annotated.any(1))
-    num_joints = spec.num_joints
-    errors = np.full((len(indices), num_joints, 2), np.nan)
-    hidden = np.zeros((len(indices), num_joints), bool)
-    size = spec.input_size
-    for rows, transforms, x in crop_batches(dataset, indices, size, batch_size):
-        out = network.predict_on_batch(x)
-        pose = np.asarray(out[f"pose_{block}"], np.float64)[..., :2]
-        vis = np.asarray(out[f"visibility_{block}"], np.float64)[..., 0]
-        for row, t, p, v in zip(rows, transforms, pose, vis, strict=True):
-            i = indices[row]
-            gt, ok = joints2d[i, :num_joints], annotated[i, :num_joints]
-            x1, y1, x2, y2 = _extent(gt[None], ok[None], boxes[i:i + 1])
-            side = max(x2 - x1, y2 - y1, 1e-6)
-            errors[row] = (t.invert_points(p * size) - gt[:, :2]) / side
-            hidden[row] = v < VISIBLE
-    joints = get_skeleton(layout_name(num_joints)).joints
-    valid = annotated[indices, :num_joints]
-    info = {"file": os.path.basename(str(dataset.path)), "samples": int(len(indices)),
-            "block": block, **(source or {})}
-    return summarise_errors(errors, valid, hidden, joints, miss_threshold, info)
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m posenet.data.pose_noise",
-        description="Measure a pose network's per-joint 2D error in the action loader's "
-                    "units and write it as JSON (see the module docstring).")
-    parser.add_argument("--weights", default="weights/mobile_pose.keras")
-    parser.add_argument("--data", default="datasets/lspet_validation.h5")
-    parser.add_argument("--out", default=str(DEFAULT_NOISE_MODEL))
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--miss-threshold", type=float, default=MISS_THRESHOLD)
-    args = parser.parse_args(argv)
-
-    from posenet.evaluation.runner import open_prepared
-    from posenet.inference.weights import load_weights
-    from posenet.io import sha256_file
-
-    model = load_weights(args.weights).pose
-    dataset = open_prepared(args.data)
-    try:
-        command = ("python -m posenet.data.pose_noise --weights " + args.weights
-                   + " --data " + args.data + " --out " + args.out)
-        noise = measure(model, dataset, args.batch_size, args.miss_threshold,
-                        source={"weights": os.path.basename(args.weights),
-                                "weights_sha256": sha256_file(args.weights),
-                                "command": command})
-    finally:
-        dataset.close()
-    noise.save(args.out)
-    for j, name in enumerate(noise.joints):
-        print(f"{name:>11}  sigma {noise.sigma[j]:.4f}  miss {noise.miss_rate[j]:.3f}  "
-              f"miss_sigma {noise.miss_sigma[j]:.3f}  hidden {noise.hidden_rate[j]:.3f}"
-              + ("" if name in noise.measured else "  (filled)"))
-    print(f"wrote {args.out}")
-
-
-if __name__ == "__main__":
-    main()

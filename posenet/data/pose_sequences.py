@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from posenet.data.action_input import extent
 from posenet.data.sources import MixedLoader, output_spec
 from posenet.data.targets import depth_to_normalised, replicate, select_joints
 from posenet.data.time_sampling import random_span
@@ -29,18 +30,6 @@ def window(frames, num_frames: int, stride: int, rng: np.random.Generator) -> np
     return frames[np.minimum(start + stride * np.arange(num_frames), len(frames) - 1)]
 
 
-def _extent(joints2d, valid, boxes) -> np.ndarray:
-    """(x1, y1, x2, y2) spanning the valid joints and the finite boxes of a clip."""
-    pts = [joints2d[..., :2][valid]]
-    boxes = np.asarray(boxes, np.float64)
-    boxes = boxes[np.isfinite(boxes).all(-1)]
-    pts += [boxes[:, :2], boxes[:, 2:]]
-    pts = np.concatenate(pts)
-    if not len(pts):  # nothing annotated in this window: every joint is masked anyway
-        return np.array([0.0, 0.0, 1.0, 1.0])
-    return np.concatenate([pts.min(0), pts.max(0)])
-
-
 def normalised_sequence(dataset, clip, pose_dims):
     """Ground-truth joints of the samples ``clip`` normalised as the action network reads
     them: ``(coords (T, 17, D), valid (T, 17), visible (T, 17))``.
@@ -53,7 +42,7 @@ def normalised_sequence(dataset, clip, pose_dims):
     joints2d = dataset.arrays("joints2d", clip).astype(np.float64)
     valid = dataset.arrays("valid2d", clip) & np.isfinite(joints2d[..., :2]).all(-1)
     visible = valid & (joints2d[..., 2] > 0)
-    x1, y1, x2, y2 = _extent(joints2d, valid, dataset.arrays("bbox", clip))
+    x1, y1, x2, y2 = extent(joints2d, valid, dataset.arrays("bbox", clip))
     side = max(x2 - x1, y2 - y1)
     side = side if side > 0 else 1.0  # a single point: any scale keeps it at the centre
     origin = np.array([(x1 + x2 - side) / 2, (y1 + y2 - side) / 2])

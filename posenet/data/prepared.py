@@ -326,3 +326,16 @@ def _decode(name, value):
     if name == "image":
         return np.asarray(value, dtype=np.uint8).tobytes()
     return value
+
+
+class PreparedFileError(ValueError):
+    """A prepared file that cannot be opened; the message names it and ``posenet prepare``."""
+
+
+def open_prepared(path) -> PreparedDataset:
+    """The prepared file at ``path``; PreparedFileError naming it and ``posenet prepare``."""
+    try:
+        return PreparedDataset(path)
+    except (FileNotFoundError, ValueError, OSError) as err:
+        raise PreparedFileError(f"{err}; make it with `posenet prepare` "
+                                "(see docs/prepared_format.md)") from None

@@ -18,7 +18,7 @@ from posenet.data.pose_sequences import normalised_sequence
 from posenet.data.sources import read_images
 from posenet.data.targets import select_joints
 from posenet.data.time_sampling import sliding_spans
-from posenet.evaluation.predict import to_input
+from posenet.engine.inputs import to_input
 
 
 def sliding_clips(frames, num_frames: int, stride: int | None = None) -> list[np.ndarray]:

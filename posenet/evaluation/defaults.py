@@ -13,7 +13,8 @@ def default_weights_file(datasets, manifest=None) -> Path:
     files): the default bundle's action network when every dataset has one of its own (the
     pose network has no action output), its pose network otherwise. ValueError when no
     weights are shipped, or the file does not match the manifest's SHA-256."""
-    from posenet.inference.weights import WeightsError, default_entry
+    from posenet.engine.errors import WeightsError
+    from posenet.engine.weights import default_entry
 
     try:
         files, sums, folder = default_entry(manifest)

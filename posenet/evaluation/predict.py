@@ -8,76 +8,20 @@ crop, pixel centres at (i + 0.5) / S) are taken back to crop px (x S) and throug
 inverse crop transform to the source image's px.  z (normalised, pelvis-relative, in
 [0, 1] over ``DEPTH_RANGE_MM``) is returned unchanged.
 
-Flip test: the mirrored crop is predicted too (in the same call: a batch holds the crops
-followed by their mirrors), its x mirrored back (x -> 1 - x) and its joints' left/right
-labels swapped back, then the two predictions are averaged (all coordinates).
+The crops and their inversion are ``posenet.engine.inputs``'s. Flip test: the mirrored
+crop is predicted too (in the same call: a batch holds the crops followed by their
+mirrors), its x mirrored back (x -> 1 - x) and its joints' left/right labels swapped
+back, then the two predictions are averaged (all coordinates).
 """
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from posenet.data.augment import DEFAULT_MARGIN, crop_transform
+from posenet.data.augment import DEFAULT_MARGIN
 from posenet.data.sources import read_images
+from posenet.engine.inputs import batched, crop_batches, pose_blocks, to_image, unflip
 from posenet.evaluation.model_spec import ModelSpec
-from posenet.skeleton import get_skeleton
-
-
-def layout_name(num_joints: int) -> str:
-    """Skeleton layout of a model's joint axis: model16 or model17."""
-    return "model16" if num_joints == 16 else "model17"
-
-
-def usable_boxes(boxes) -> np.ndarray:
-    """(N,) bool: box finite with positive width and height (a crop can be made)."""
-    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-    return np.isfinite(boxes).all(-1) & (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
-
-
-def batched(items, size: int):
-    """Consecutive slices of ``items`` of at most ``size`` elements."""
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def to_input(crops_bgr) -> np.ndarray:
-    """uint8 BGR crops (..., S, S, 3) -> float32 RGB in [0, 1], as the loaders feed them."""
-    crops = np.ascontiguousarray(crops_bgr)
-    if crops.dtype != np.uint8 or crops.ndim < 3 or crops.shape[-1] != 3 or not crops.size:
-        return crops[..., ::-1].astype(np.float32) / 255.0
-    # OpenCV swaps the channels of the whole batch as one tall image, and the scaling is
-    # done in place: 15x faster than NumPy's strided copy, the same values.
-    rgb = cv2.cvtColor(crops.reshape(-1, crops.shape[-2], 3), cv2.COLOR_BGR2RGB)
-    out = rgb.astype(np.float32)
-    out /= 255.0
-    return out.reshape(crops.shape)
-
-
-def unflip(poses, num_joints: int) -> np.ndarray:
-    """Predictions on mirrored crops (..., J, D), normalised -> the unmirrored crop's."""
-    perm = get_skeleton(layout_name(num_joints)).flip_permutation()
-    out = np.array(poses, dtype=np.float64)[..., perm, :]  # the permutation is an involution
-    out[..., 0] = 1.0 - out[..., 0]
-    return out
-
-
-def pose_blocks(outputs: dict, blocks) -> dict[int, np.ndarray]:
-    """``{k: pose_k}`` as float64 arrays from one ``predict_on_batch`` result."""
-    return {k: np.asarray(outputs[f"pose_{k}"], dtype=np.float64) for k in blocks}
-
-
-def crop_batches(dataset, indices, size: int, batch_size: int, margin: float = DEFAULT_MARGIN):
-    """Batches of the samples' crops without augmentation: ``(rows, transforms, x)`` with
-    ``rows`` positions in ``indices``, their crop transforms and the network input
-    (n, S, S, 3) RGB in [0, 1]."""
-    indices = np.asarray(indices, np.int64)
-    boxes = dataset.arrays("bbox", indices)
-    for rows in batched(np.arange(len(indices)), batch_size):
-        transforms = [crop_transform(boxes[i], size, margin=margin) for i in rows]
-        images = read_images(dataset, indices[rows])
-        crops = np.stack([t.apply_image(img) for t, img in zip(transforms, images, strict=True)])
-        yield rows, transforms, to_input(crops)
 
 
 def predict_frames(model, spec: ModelSpec, dataset, indices, blocks, batch_size: int = 16,
@@ -98,8 +42,7 @@ def predict_frames(model, spec: ModelSpec, dataset, indices, blocks, batch_size:
             if flip:
                 pose = 0.5 * (pose[: len(part)] + unflip(pose[len(part):], joints))
             pose = pose.copy()
-            for row, t in enumerate(transforms):
-                pose[row, :, :2] = t.invert_points(pose[row, :, :2] * size)
+            pose[:, :, :2] = to_image(pose, transforms, size)
             out[k].append(pose)
     return {k: np.concatenate(v) for k, v in out.items()}
 

@@ -17,8 +17,8 @@ from posenet import metrics
 from posenet.data.camera import Camera
 from posenet.data.targets import PELVIS, depth_to_mm, select_joints
 from posenet.evaluation.model_spec import EvaluationError
-from posenet.evaluation.predict import crop_to_image, layout_name
-from posenet.skeleton import get_skeleton, joint_mapping, map_joints
+from posenet.evaluation.predict import crop_to_image
+from posenet.skeleton import get_skeleton, joint_mapping, layout_name, map_joints
 
 #: Joints outside MPII's "total" PCKh (the official evaluation leaves them out).
 MPII_TOTAL_EXCLUDES = ("pelvis", "thorax")

@@ -22,7 +22,8 @@ import os
 import numpy as np
 
 from posenet.data.augment import DEFAULT_MARGIN
-from posenet.data.prepared import PreparedDataset
+from posenet.data.prepared import open_prepared
+from posenet.engine.inputs import batched, usable_boxes
 from posenet.evaluation import protocols
 from posenet.evaluation.clips import (
     clip_images,
@@ -32,7 +33,7 @@ from posenet.evaluation.clips import (
     video_label,
 )
 from posenet.evaluation.model_spec import EvaluationError, ModelSpec, frame_model, model_spec
-from posenet.evaluation.predict import batched, predict_found, predict_frames, usable_boxes
+from posenet.evaluation.predict import predict_found, predict_frames
 
 #: dataset attribute -> (protocol name, scoring function of (pred, dataset, indices)).
 POSE_PROTOCOLS = {
@@ -47,15 +48,6 @@ POSE_PROTOCOLS = {
     "builtin_render": ("MPJPE", protocols.mpjpe),
 }
 ACTION_PROTOCOL = "action accuracy"
-
-
-def open_prepared(path) -> PreparedDataset:
-    """The prepared file at ``path``; EvaluationError naming it and ``posenet prepare``."""
-    try:
-        return PreparedDataset(path)
-    except (FileNotFoundError, ValueError, OSError) as err:
-        raise EvaluationError(f"{err}; make it with `posenet prepare` "
-                              "(see docs/prepared_format.md)") from None
 
 
 def _blocks(count: int, block: int | None, what: str) -> list[int]:

@@ -1,6 +1,6 @@
 """Evaluating a pose network run by another runtime (LiteRT, ONNX Runtime).
 
-:func:`runtime_model` exports a single-frame pose network (``posenet.inference.runtime``,
+:func:`runtime_model` exports a single-frame pose network (``posenet.engine.runtimes``,
 cached by the weights' SHA-256) and wraps the runtime as evaluation sees a model:
 ``predict_on_batch`` of the network's float input (RGB in [0, 1]) and the Keras network's
 ``input_shapes`` / ``output_shapes``. The protocols are unchanged (the same crops, flips
@@ -41,7 +41,7 @@ def check_runtime_model(network, kind):
 def runtime_model(network, kind, sha256=None, precision="float32", calibration=None):
     """``network`` itself for ``keras``, else a :class:`RuntimeModel` of its export (every
     block's outputs, any batch size) to ``kind`` at ``precision``."""
-    from posenet.inference.runtime import runtime_for
+    from posenet.export.cache import runtime_for
 
     check_runtime_model(network, kind)
     if kind == "keras" and precision == "float32":

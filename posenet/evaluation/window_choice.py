@@ -22,9 +22,10 @@ import os
 
 import numpy as np
 
+from posenet.engine.inputs import usable_boxes
 from posenet.evaluation import protocols
 from posenet.evaluation.model_spec import EvaluationError, frame_model, model_spec
-from posenet.evaluation.predict import predict_frames, usable_boxes
+from posenet.evaluation.predict import predict_frames
 
 #: PCK protocols at another threshold: dataset -> f(pred, dataset, indices, alpha).
 PCK_AT = {

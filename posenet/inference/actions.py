@@ -29,25 +29,11 @@ import collections
 
 import numpy as np
 
-from posenet.data.pose_sequences import _extent
-from posenet.data.targets import PELVIS
-from posenet.data.time_sampling import resample, video_span
-from posenet.evaluation.predict import to_input
+from posenet.data.action_input import fit_window, normalise_window
+from posenet.data.action_labels import UNCERTAIN, uncertain_below
+from posenet.data.time_sampling import video_span
+from posenet.engine.inputs import to_input
 from posenet.outputs import action_output
-
-#: Joints at least this visible count as visible in an action network's input.
-VISIBLE = 0.5
-#: The label of a track whose top mean probability is below its network's threshold.
-UNCERTAIN = "uncertain"
-#: The threshold of an action network saved without a calibrated one (older bundles, a
-#: MultitaskModel): a track is uncertain unless one class has half the probability.
-DEFAULT_UNCERTAIN_BELOW = 0.5
-
-
-def uncertain_below(model, dataset) -> float:
-    """The calibrated threshold of ``model``'s ``dataset`` output (see the module doc)."""
-    thresholds = getattr(model, "uncertain_below", None) or {}
-    return float(thresholds.get(dataset, DEFAULT_UNCERTAIN_BELOW))
 
 
 def track_actions(windows, classes, threshold) -> dict:
@@ -62,52 +48,6 @@ def track_actions(windows, classes, threshold) -> dict:
             "best": classes[best], "confidence": round(confidence, 6),
             "threshold": round(float(threshold), 6),
             "probabilities": [round(float(p), 6) for p in probs]}
-
-
-def class_names(dataset, count) -> list[str]:
-    """Class names of a dataset's action output (``class_<i>`` when not a known dataset)."""
-    names = ()
-    if dataset == "penn_action":
-        from posenet.data.readers.penn_action import PENN_ACTION_CLASSES as names
-    elif dataset == "jhmdb":
-        from posenet.data.readers.jhmdb import JHMDB_CLASSES as names
-    if len(names) == count:
-        return list(names)
-    return [f"class_{i}" for i in range(count)]
-
-
-def normalise_window(joints2d, z, boxes, pose_dims):
-    """ActionNetwork inputs of one window: (poses (T, J, D), visibility (T, J, 1)).
-
-    ``joints2d`` (T, J, 3) image px and confidence; ``z`` (T, J) normalised depth or None;
-    ``boxes`` (T, 4) the person boxes (px).
-    """
-    joints2d = np.asarray(joints2d, np.float64)
-    visible = joints2d[..., 2] >= VISIBLE
-    x1, y1, x2, y2 = _extent(joints2d, visible, boxes)
-    side = max(x2 - x1, y2 - y1)
-    side = side if side > 0 else 1.0
-    origin = np.array([(x1 + x2 - side) / 2, (y1 + y2 - side) / 2])
-    poses = np.zeros((*visible.shape, pose_dims))
-    poses[..., :2] = (joints2d[..., :2] - origin) / side
-    if pose_dims == 3:
-        # Training sequences put the pelvis exactly at 0.5 (pelvis-relative depth).
-        poses[..., 2] = z - z[:, PELVIS:PELVIS + 1] + 0.5
-    poses = np.where(visible[..., None], poses, 0.0)
-    return poses.astype(np.float32), visible[..., None].astype(np.float32)
-
-
-def fit_window(items, num_frames, clip_span=None):
-    """A window's frames as a network reads them: the last ``num_frames``, a short
-    track's padded by repeating its last frame, as training pads a short sequence; with
-    ``clip_span``, the last ``clip_span`` frames (all of a shorter window) resampled to
-    ``num_frames`` (``posenet.data.time_sampling``)."""
-    items = list(items)
-    if clip_span:
-        items = items[-int(clip_span):]
-        return [items[i] for i in resample(np.arange(len(items)), num_frames)]
-    items = items[-num_frames:]
-    return items + [items[-1]] * (num_frames - len(items))
 
 
 def _last_block(outputs, dataset):

@@ -202,7 +202,7 @@ def load_detector_model(path=None, with_sha256=False):
     unreadable. ``with_sha256``: (model, the file's SHA-256)."""
     import keras
 
-    from posenet.inference.weights import WeightsError
+    from posenet.engine.errors import WeightsError
 
     default = path is None
     path = Path(DEFAULT_DETECTOR if default else path)
@@ -221,7 +221,7 @@ def load_detector_model(path=None, with_sha256=False):
 def _check_shipped(path) -> str | None:
     """WeightsError when the manifest beside ``path`` lists another SHA-256 for it; the
     checked SHA-256 (None when the manifest has none to check)."""
-    from posenet.inference.weights import WeightsError
+    from posenet.engine.errors import WeightsError
     from posenet.io import sha256_file
 
     manifest = path.parent / "manifest.json"

@@ -5,7 +5,7 @@ fixed size: TensorFlow cannot upsample bilinearly in a graph of unknown size, an
 exported files have a fixed shape. :class:`DetectorRuntime` therefore holds one model per
 input size ``(rows, cols)`` (a video has one): for ``keras`` a clone of the model with that
 input, sharing its weights; for ``litert`` and ``onnx`` the clone exported once into the
-runtime cache (``posenet.inference.runtime.cache_folder()``, ``$POSENET_CACHE``), named
+runtime cache (``posenet.engine.runtimes.cache_folder()``, ``$POSENET_CACHE``), named
 by the SHA-256 of the detector's weights and the size, so that the export (5 to 10 s)
 happens once per weights and frame size, not once per run.
 
@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 
-#: Runtimes the detector can run on (the pose network's, ``posenet.inference.runtime``).
+#: Runtimes the detector can run on (the pose network's, ``posenet.engine.runtimes``).
 DETECTOR_RUNTIMES = ("keras", "litert", "onnx")
 #: The detector's runtime when the pose network runs on each runtime: ONNX Runtime ran the
 #: detector at 0.7x Keras's speed (median of 60 calls, 448 x 256, 2-core CPU, 2026-12-02)
@@ -59,7 +59,7 @@ def fixed_input_model(model, rows, cols):
 def export_path(kind, sha256, rows, cols) -> str:
     """Where the ``kind`` export of the detector with weights ``sha256`` at (rows, cols)
     is cached."""
-    from posenet.inference.runtime import cache_folder
+    from posenet.engine.runtimes import cache_folder
 
     return os.path.join(cache_folder(), f"detector-{sha256[:16]}-{rows}x{cols}{_SUFFIX[kind]}")
 
@@ -68,7 +68,8 @@ def export_detector(model, kind, path, rows, cols, sha256=None) -> str:
     """Export ``model`` at a fixed (rows, cols) input to ``path`` (``litert`` or ``onnx``)
     with its sidecar JSON, atomically (``posenet.export.publish``: the sidecar's presence
     marks a finished export). Returns ``path``."""
-    from posenet.export import EXPORT_NEEDS, export_model, publish, require
+    from posenet.engine.errors import require
+    from posenet.export.convert import EXPORT_NEEDS, export_model, publish
 
     if kind in EXPORT_NEEDS:
         require(*EXPORT_NEEDS[kind])
@@ -95,8 +96,8 @@ class DetectorRuntime:
             raise ValueError(f"unknown detector runtime {kind!r}; known: "
                              f"{', '.join(DETECTOR_RUNTIMES)}")
         if kind != "keras":
-            from posenet.export import require
-            from posenet.inference.runtime import RUNTIME_NEEDS
+            from posenet.engine.errors import require
+            from posenet.engine.runtimes import RUNTIME_NEEDS
 
             if kind in RUNTIME_NEEDS:  # fail now, not at the first frame
                 require(*RUNTIME_NEEDS[kind])
@@ -132,8 +133,7 @@ class DetectorRuntime:
         return self._sized[key]
 
     def _load_export(self, rows, cols):
-        from posenet.export import sidecar_path
-        from posenet.inference.runtime import load_runtime
+        from posenet.engine.runtimes import load_runtime, sidecar_path
 
         path = export_path(self.kind, self.sha256, rows, cols)
         if not (os.path.isfile(path) and os.path.isfile(sidecar_path(path))):

@@ -19,7 +19,7 @@ The pose file of the ``mobile`` bundle also names the pretrained weights it star
 (``pretrained``: source, licence). ``"detector"`` names the person detector of
 ``--multi-person`` (file, SHA-256, source, licence).
 
-``files`` and ``sha256`` are what ``posenet.inference.weights.load_default`` reads.
+``files`` and ``sha256`` are what ``posenet.engine.weights.load_default`` reads.
 """
 
 from __future__ import annotations
@@ -162,8 +162,8 @@ def describe(path, run) -> dict:
     import keras
 
     import posenet.models  # noqa: F401  (registers the classes)
-    from posenet.evaluation.predict import layout_name
     from posenet.models import ActionNetwork, SingleFrameNetwork
+    from posenet.skeleton import layout_name
 
     model = keras.saving.load_model(path, compile=False)
     with open(os.path.join(run, "config.json")) as f:
@@ -179,7 +179,7 @@ def describe(path, run) -> dict:
         out |= {"input_size": model.input_size, "blocks": model.num_blocks,
                 "softargmax_window": model.softargmax_window}
     elif isinstance(model, ActionNetwork):
-        from posenet.inference.actions import class_names
+        from posenet.data.action_labels import class_names
 
         out |= {"num_frames": model.num_frames, "clip_span": model.clip_span,
                 "frame_rate": model.frame_rate, "members": model.members,

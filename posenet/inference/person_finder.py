@@ -114,7 +114,8 @@ def main(argv=None):
     import cv2
 
     from posenet.data.readers.lsp import LSPET_TRAIN_END, LSPET_VAL_END
-    from posenet.inference.predictor import MIN_SCORE, Predictor
+    from posenet.inference.people import MIN_SCORE
+    from posenet.inference.predictor import Predictor
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--data", default="../shared/data", help="the shared data folder")

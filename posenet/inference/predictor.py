@@ -43,22 +43,24 @@ import os
 
 import numpy as np
 
+from posenet.data.action_labels import class_names
 from posenet.data.augment import DEFAULT_MARGIN, crop_transform
 from posenet.data.targets import DEPTH_RANGE_MM, PELVIS, depth_to_mm
 from posenet.data.time_sampling import frames_read
-from posenet.evaluation.predict import layout_name
+from posenet.engine.weights import load_weights
+from posenet.export.cache import runtime_for
 from posenet.inference import people as P
-from posenet.inference.actions import ActionRunner, ActionWindows, class_names
+from posenet.inference.actions import ActionRunner, ActionWindows
 from posenet.inference.detector import MultiPoseDetector
 from posenet.inference.detector_runtime import for_pose_runtime
 from posenet.inference.people import (  # noqa: F401 (re-exported: the API was here)
     DRIFT_SCALE,
     MIN_BOX_SIDE,
+    MIN_SCORE,
     clip_box,
     person_score,
 )
 from posenet.inference.person_finder import find_people, has_person_heads
-from posenet.inference.runtime import runtime_for
 from posenet.inference.smoothing import SmoothingConfig, TrackSmoother
 from posenet.inference.sources import (
     InputError,
@@ -68,24 +70,14 @@ from posenet.inference.sources import (
     probe,
 )
 from posenet.inference.tracking import Tracker, suppress_duplicates
-from posenet.inference.weights import load_weights
 from posenet.outputs import PERSON_CENTER, PERSON_REGRESS, pose_output, visibility_output
-from posenet.skeleton import get_skeleton
+from posenet.skeleton import get_skeleton, layout_name
 
 SCHEMA = "posenet-predictions/1"
 #: Ways of finding the single person in a whole frame (see ``Predictor.detect_single``).
 FINDERS = ("pose", "heads")
 #: Millimetres spanned by the side of a person crop (weak perspective; see the docstring).
 CROP_SIDE_MM = DEPTH_RANGE_MM
-#: Default ``min_score``. Measured with the shipped default weights (``python -m
-#: posenet.inference.person_finder --data ../shared/data``) on the 1,000 LSPet validation
-#: photos (images 8001-9000, one person each) and 322 images without anyone (50 flat
-#: colours, 50 uniform noise, 150 procedural backgrounds of ``posenet.render.background``,
-#: 72 ceiling and floor crops of the Pose2Sim lab videos): at 0.28 it keeps 97.9% of the
-#: people and rejects 91.3% of the empty images (flat 100%, noise 92%, backgrounds 92%,
-#: video crops 83%); 0.22 keeps 98.9% and rejects 88.8%, 0.36 keeps 95.1% and rejects
-#: 93.5%. The people's scores' 1st percentile is 0.215, their 5th 0.361.
-MIN_SCORE = 0.28
 
 
 class Predictor:
@@ -93,7 +85,7 @@ class Predictor:
 
     Args:
         weights: None (the shipped default), a ``.keras`` path, a bundle JSON path or dict,
-            or a Keras model (see ``posenet.inference.weights``).
+            or a Keras model (see ``posenet.engine.weights``).
         block: pose block whose output is used (the network is cut after it; default last).
         multi_person: detect and track several people (else one person, refined crops).
         batch_size: crops per network call.
@@ -118,10 +110,10 @@ class Predictor:
         refine_passes: times the found person's crop is re-centred on the joints estimated
             in it before the final estimate.
         runtime: what runs the pose network: ``keras``, or ``litert`` / ``onnx`` (exported
-            on the fly, cached; ``posenet.inference.runtime``). The default detector runs
+            on the fly, cached; ``posenet.engine.runtimes``). The default detector runs
             on LiteRT with ``litert``, else on Keras (``detector_runtime.for_pose_runtime``).
         precision: with ``litert``, ``float32``, ``float16`` or ``int8`` (calibrated on
-            LSPet training crops; ``posenet.quantize``, accuracy cost in weights/README).
+            LSPet training crops; ``posenet.export.quantize``, accuracy cost in weights/README).
     """
 
     def __init__(self, weights=None, block=None, multi_person=False, batch_size=16,

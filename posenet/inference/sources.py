@@ -173,7 +173,8 @@ def check_weights(weights) -> int | None:
     pose network's block count when the files tell (else None, and the loader reports what
     is wrong); ValueError with the reason for a file that cannot be weights."""
     if weights is None:
-        from posenet.inference.weights import WeightsError, default_entry
+        from posenet.engine.errors import WeightsError
+        from posenet.engine.weights import default_entry
 
         try:
             files, _, folder = default_entry()

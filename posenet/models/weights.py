@@ -37,16 +37,3 @@ def copy_weights_by_name(source, target, strict=True):
     return copied
 
 
-
-def save_for_inference(source, target):
-    """Copy the ``.keras`` model at ``source`` to ``target`` without its training state.
-
-    A run's final model carries its optimizer's variables (Adam's two moments triple the
-    file); the shipped copy needs only the network. Written atomically.
-    """
-    import keras
-
-    import posenet.models  # noqa: F401  (registers the classes)
-    from posenet.io import save_model_atomic
-
-    save_model_atomic(keras.saving.load_model(source, compile=False), target)

@@ -12,7 +12,7 @@ import numpy as np
 
 from posenet import metrics
 from posenet.data.augment import DEFAULT_MARGIN
-from posenet.evaluation.predict import crop_batches
+from posenet.engine.inputs import crop_batches
 from posenet.pretrained.movenet import decode_single
 from posenet.skeleton import get_skeleton, map_joints
 

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from posenet import export as E
+from posenet.engine.errors import ExportError, require
+from posenet.export import convert as E
 
 SCHEMA = "posenet-export-action/1"
 #: ``--precision`` values an action network takes (int8 calibrates on person crops).
@@ -57,14 +58,15 @@ def parse_network(value) -> str | None:
         return None
     kind, _, dataset = str(value).partition(":")
     if kind != "action" or not dataset:
-        raise E.ExportError(f"--network takes pose or action:DATASET, not {value!r}")
+        raise ExportError(f"--network takes pose or action:DATASET, not {value!r}")
     return dataset
 
 
 def _bundle_actions(weights):
     """(``{dataset: file}``, ``{file: sha256}`` or None, folder) of a bundle or manifest
     JSON, or of the shipped default (``weights`` None or "default")."""
-    from posenet.inference.weights import DEFAULT_MANIFEST, WeightsError, default_entry
+    from posenet.engine.errors import WeightsError
+    from posenet.engine.weights import DEFAULT_MANIFEST, default_entry
 
     if weights in (None, "default"):
         files, sums, folder = default_entry()
@@ -73,15 +75,15 @@ def _bundle_actions(weights):
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as error:
-        raise E.ExportError(f"{path} is not a JSON weights bundle ({error})") from None
+        raise ExportError(f"{path} is not a JSON weights bundle ({error})") from None
     if isinstance(data, dict) and "default" in data and "pose" not in data:  # a manifest
         try:
             files, sums, folder = default_entry(path)
         except WeightsError as error:
-            raise E.ExportError(str(error)) from None
+            raise ExportError(str(error)) from None
         return files.get("actions") or {}, sums, folder
     if not isinstance(data, dict) or not isinstance(data.get("actions") or {}, dict):
-        raise E.ExportError(f"{path} is not a weights bundle (see {DEFAULT_MANIFEST.name})")
+        raise ExportError(f"{path} is not a weights bundle (see {DEFAULT_MANIFEST.name})")
     return data.get("actions") or {}, None, path.parent
 
 
@@ -97,39 +99,39 @@ def resolve_action(weights, dataset=None) -> tuple[str, str]:
         try:
             config = action_config(weights)
         except ValueError as error:
-            raise E.ExportError(str(error)) from None
+            raise ExportError(str(error)) from None
         if config is None:
-            raise E.ExportError(f"{weights} is not an ActionNetwork"
+            raise ExportError(f"{weights} is not an ActionNetwork"
                                 + (f" (--network action:{dataset})" if dataset else ""))
         known = config.get("actions") or {}
         if dataset is not None and dataset not in known:
-            raise E.ExportError(f"{weights} predicts {', '.join(map(repr, known))} actions, "
+            raise ExportError(f"{weights} predicts {', '.join(map(repr, known))} actions, "
                                 f"not {dataset!r}")
         return os.fspath(weights), sha256_file(weights)
     if dataset is None:
-        raise E.ExportError(f"{weights} is a bundle: choose its network with --network pose "
+        raise ExportError(f"{weights} is a bundle: choose its network with --network pose "
                             "or --network action:DATASET")
     actions, sums, folder = _bundle_actions(weights)
     if dataset not in actions:
-        raise E.ExportError(f"{weights} has no action network for {dataset!r} (it has: "
+        raise ExportError(f"{weights} has no action network for {dataset!r} (it has: "
                             f"{', '.join(actions) or 'none'})")
     path = Path(folder) / str(actions[dataset])
     if not path.is_file():
-        raise E.ExportError(f"{weights}: the {dataset} action network {path} is not found")
+        raise ExportError(f"{weights}: the {dataset} action network {path} is not found")
     digest = sha256_file(path)
     expected = (sums or {}).get(str(actions[dataset]))
     if expected is not None and digest != expected.lower():
-        raise E.ExportError(f"{path} is corrupt (its SHA-256 differs from the manifest's)")
+        raise ExportError(f"{path} is corrupt (its SHA-256 differs from the manifest's)")
     return os.fspath(path), digest
 
 
 def action_metadata(network, fmt, batch_size, file, source=None, sha256=None,
                     precision="float32") -> dict:
     """The sidecar dict of an export of the ActionNetwork ``network``."""
-    from posenet.evaluation.predict import layout_name
-    from posenet.inference.actions import VISIBLE, class_names, uncertain_below
+    from posenet.data.action_input import VISIBLE
+    from posenet.data.action_labels import class_names, uncertain_below
     from posenet.outputs import action_output
-    from posenet.skeleton import get_skeleton
+    from posenet.skeleton import get_skeleton, layout_name
 
     T, J, D = int(network.num_frames), int(network.num_joints), int(network.pose_dims)
     span = getattr(network, "clip_span", None)
@@ -175,21 +177,21 @@ def write_action_export(network, fmt, path, batch_size=None, source=None, sha256
                         precision="float32") -> dict:
     """Export the in-memory ActionNetwork ``network`` to ``path`` (atomically, with its
     sidecar); returns the sidecar dict."""
-    from posenet import quantize
+    from posenet.export import quantize
     from posenet.models import ActionNetwork
 
     if not isinstance(network, ActionNetwork):
-        raise E.ExportError(f"{type(network).__name__} is not an ActionNetwork")
+        raise ExportError(f"{type(network).__name__} is not an ActionNetwork")
     if fmt not in E.FORMATS:
-        raise E.ExportError(f"unknown format {fmt!r}; known: {', '.join(E.FORMATS)}")
+        raise ExportError(f"unknown format {fmt!r}; known: {', '.join(E.FORMATS)}")
     if fmt in E.EXPORT_NEEDS:
-        E.require(*E.EXPORT_NEEDS[fmt])
+        require(*E.EXPORT_NEEDS[fmt])
     quantize.check_precision(fmt, precision)
     if precision not in ACTION_PRECISIONS:
-        raise E.ExportError(f"an action network exports at {' or '.join(ACTION_PRECISIONS)},"
+        raise ExportError(f"an action network exports at {' or '.join(ACTION_PRECISIONS)},"
                             f" not {precision} (int8 calibrates on person crops)")
     if batch_size is not None and batch_size < 1:
-        raise E.ExportError(f"--batch-size must be at least 1, got {batch_size}")
+        raise ExportError(f"--batch-size must be at least 1, got {batch_size}")
     path = os.path.abspath(os.fspath(path))
     E.check_destination(path)
     converter = quantize.converter_options(precision) if fmt == "litert" else None
@@ -204,13 +206,13 @@ def export_action_network(weights, fmt, path, dataset=None, batch_size=None,
                           precision="float32") -> dict:
     """Export the action network of ``weights`` (see :func:`resolve_action`) to ``path``
     in ``fmt``; returns the sidecar dict. ExportError (or ``WeightsError``) on bad input."""
-    from posenet.inference.weights import _load_keras
+    from posenet.engine.weights import load_keras
 
     if fmt in E.EXPORT_NEEDS:  # before anything loads
-        E.require(*E.EXPORT_NEEDS[fmt])
+        require(*E.EXPORT_NEEDS[fmt])
     E.check_destination(path)
     source, digest = resolve_action(weights, dataset)
-    return write_action_export(_load_keras(source), fmt, path, batch_size, source, digest,
+    return write_action_export(load_keras(source), fmt, path, batch_size, source, digest,
                                precision)
 
 
@@ -219,13 +221,13 @@ class ActionRuntime:
     model or a ``.keras`` path): :meth:`predict` gives ``{output name: (N, C)}``."""
 
     def __init__(self, kind, path_or_model, num_threads=None):
-        from posenet.inference.runtime import RUNTIMES, load_runtime
+        from posenet.engine.runtimes import RUNTIMES, load_runtime
 
         self.kind, self.info = kind, {}
         if kind == "keras":
-            from posenet.inference.weights import _load_keras
+            from posenet.engine.weights import load_keras
 
-            self.model = _load_keras(path_or_model)
+            self.model = load_keras(path_or_model)
             self.info = action_metadata(self.model, "keras", None, None)
         elif kind in RUNTIMES:
             self.base = load_runtime(kind, path_or_model, num_threads)
@@ -233,7 +235,7 @@ class ActionRuntime:
         else:
             raise ValueError(f"unknown runtime {kind!r}; known: {', '.join(RUNTIMES)}")
         if self.info and self.info.get("kind") != "action":
-            raise E.ExportError(f"{path_or_model} is not an exported action network (its "
+            raise ExportError(f"{path_or_model} is not an exported action network (its "
                                 "sidecar says kind " f"{self.info.get('kind')!r})")
         self.batch_size = self.info.get("batch_size")
 

@@ -5,7 +5,7 @@
   float32 (the weights are expanded once, when the interpreter loads).
 - ``int8``: full integer quantization of the network's internals (int8 weights per
   channel, int8 activations with ranges measured on a *representative dataset*), with
-  float32 input and outputs kept, so callers of ``posenet.inference.runtime`` see no
+  float32 input and outputs kept, so callers of ``posenet.engine.runtimes`` see no
   difference. An operation LiteRT has no int8 kernel for stays in float32 (the converter
   inserts the (de)quantize steps around it).
 
@@ -22,7 +22,8 @@ import os
 
 import numpy as np
 
-from posenet.export import ExportError
+from posenet.engine.errors import ExportError
+from posenet.export.convert import export_model
 from posenet.native_output import LITERT_CHATTER, quiet_native
 
 PRECISIONS = ("float32", "float16", "int8")
@@ -73,8 +74,8 @@ def calibration_crops(calibration: Calibration, size: int) -> tuple[np.ndarray, 
     """(crops (n, S, S, 3) float32 RGB in [0, 1], a description for the sidecar) of
     ``calibration``: ``samples`` samples with a usable box and an annotated joint, drawn
     with ``seed`` without replacement (all of them when the file has fewer)."""
-    from posenet.evaluation.predict import crop_batches, usable_boxes
-    from posenet.evaluation.runner import open_prepared
+    from posenet.data.prepared import open_prepared
+    from posenet.engine.inputs import crop_batches, usable_boxes
 
     calibration.check()
     try:
@@ -153,7 +154,7 @@ def write_int8(network, path, crops, batch_size=None):
 
     import tensorflow as tf
 
-    from posenet.export import export_model
+
 
     step = batch_size or 1
     if crops is None or len(crops) < step:

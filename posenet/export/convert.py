@@ -1,63 +1,33 @@
-"""Exporting the pose network for other runtimes: SavedModel, LiteRT (.tflite), ONNX.
+"""Writing a Keras network in another runtime's format, atomically, with its sidecar JSON.
 
-:func:`export_network` writes the single-frame pose network of a ``.keras`` file (a
-PoseNetwork, a MobilePoseNetwork, or the pose part of a MultitaskModel), optionally cut
-after a block, with Keras's own ``model.export`` (LiteRT goes through TensorFlow's
-``TFLiteConverter``, ONNX through ``tf2onnx``), plus a sidecar JSON with what inference
-needs (:func:`sidecar_path`): the input (name, shape, RGB in [0, 1]), the output names,
-the joints' layout, the block used, the pose dimensions, the depth range and the precision
-(LiteRT can store float16 weights or quantize to int8: ``posenet.quantize``).
-
-The exported input is float32 RGB in [0, 1], (N, S, S, 3), N free unless ``batch_size``
-fixes it. Everything is written beside the target under a temporary name and renamed at
-the end: a failure leaves nothing half-written.
+``export_model`` runs Keras's own ``model.export`` (LiteRT through TensorFlow's
+``TFLiteConverter``, ONNX through ``tf2onnx``); :func:`publish` writes a model and its
+sidecar (``posenet.engine.runtimes.sidecar_path``) under a temporary name beside the target
+and renames both at the end, so a failure leaves nothing half-written.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 
 import numpy as np
 
+from posenet.engine.errors import ExportError
+from posenet.engine.runtimes import FOLDER_SIDECAR
 from posenet.io import remove_stale_temporaries, temporary_name, write_json_atomic
 from posenet.native_output import LITERT_CHATTER, quiet_native
 
 #: ``--format`` name -> (Keras export format, file suffix or "" for a folder).
 FORMATS = {"savedmodel": ("tf_saved_model", ""), "litert": ("litert", ".tflite"),
            "onnx": ("onnx", ".onnx")}
+
+
 #: Modules each format needs to be exported, and the extra that installs them.
 EXPORT_NEEDS = {"onnx": (("tf2onnx", "onnx"), "onnx")}
+
+
 SCHEMA = "posenet-export/1"
-#: Name of the sidecar inside an exported folder (SavedModel).
-FOLDER_SIDECAR = "posenet_export.json"
-
-
-class ExportError(Exception):
-    """An export that cannot be done; the message says why."""
-
-
-def missing_modules(modules) -> list[str]:
-    """The names among ``modules`` that cannot be imported here."""
-    return [m for m in modules if importlib.util.find_spec(m) is None]
-
-
-def require(modules, extra):
-    """ExportError naming the ``pip install 'posenet[extra]'`` when a module is missing."""
-    missing = missing_modules(modules)
-    if missing:
-        raise ExportError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not "
-                          f"installed: pip install 'posenet[{extra}]'")
-
-
-def sidecar_path(path) -> str:
-    """The metadata JSON of an export: ``<PATH>.json`` beside a file, or
-    ``PATH/posenet_export.json`` inside a folder (SavedModel)."""
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        return os.path.join(path, FOLDER_SIDECAR)
-    return path + ".json"
 
 
 def resize_network(network, input_size):
@@ -81,9 +51,8 @@ def metadata(network, fmt, block, num_blocks, batch_size, file, source=None, sha
     """The sidecar dict of an export of ``network`` (already cut at ``block``);
     ``calibration`` describes int8's calibration crops."""
     from posenet.data.targets import DEPTH_RANGE_MM
-    from posenet.evaluation.predict import layout_name
     from posenet.outputs import pose_output, visibility_output
-    from posenet.skeleton import get_skeleton
+    from posenet.skeleton import get_skeleton, layout_name
 
     size = int(network.input_size)
     skeleton = get_skeleton(layout_name(network.num_joints))
@@ -118,7 +87,7 @@ def example_inputs(network, batch_size=1):
 
 def export_model(network, fmt, path, batch_size=None, converter=None):
     """``network.export`` to ``path`` in the posenet ``fmt`` (no sidecar, not atomic);
-    ``converter``: TFLiteConverter settings (litert, ``posenet.quantize``)."""
+    ``converter``: TFLiteConverter settings (litert, ``posenet.export.quantize``)."""
     import keras
 
     keras_format, _ = FORMATS[fmt]
@@ -182,75 +151,3 @@ def publish(path, suffix, write, info):
             _replace(tmp, path)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def write_export(network, fmt, path, block=None, num_blocks=None, batch_size=None,
-                 source=None, sha256=None, precision="float32", calibration=None) -> dict:
-    """Export the in-memory pose ``network`` (already cut at ``block``, default its last)
-    to ``path`` atomically with its sidecar; returns the sidecar dict.
-
-    ``precision`` (litert only): ``float32``, ``float16`` or ``int8``; int8 calibrates on
-    the crops of ``calibration`` (a ``posenet.quantize.Calibration``, default LSPet's
-    training split), see ``posenet.quantize``.
-    """
-    from posenet import quantize
-
-    if fmt not in FORMATS:
-        raise ExportError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
-    if fmt in EXPORT_NEEDS:
-        require(*EXPORT_NEEDS[fmt])
-    quantize.check_precision(fmt, precision)
-    path = os.path.abspath(os.fspath(path))
-    check_destination(path)
-    block = network.num_blocks if block is None else int(block)
-    num_blocks = network.num_blocks if num_blocks is None else int(num_blocks)
-    suffix = FORMATS[fmt][1]
-    crops, described = None, None
-    if precision == "int8":  # read before anything is written: a bad file fails first
-        crops, described = quantize.calibration_crops(calibration or quantize.Calibration(),
-                                                      int(network.input_size))
-    converter = quantize.converter_options(precision) if fmt == "litert" else None
-    info = metadata(network, fmt, block, num_blocks, batch_size, os.path.basename(path),
-                    source, sha256, precision, described)
-    if precision == "int8":  # the layers left in float32 (quantize.float_layers)
-        info["float_layers"] = quantize.float_layers(network)
-        publish(path, suffix, lambda tmp: quantize.write_int8(network, tmp, crops, batch_size),
-                info)
-    else:
-        publish(path, suffix, lambda tmp: export_model(network, fmt, tmp, batch_size, converter),
-                info)
-    return info
-
-
-def export_network(weights, fmt, path, block=None, batch_size=None, input_size=None,
-                   precision="float32", calibration=None) -> dict:
-    """Export the pose network of ``weights`` (a ``.keras`` path, or anything
-    ``posenet.inference.weights.load_weights`` takes) cut after ``block`` (default: its
-    last) to ``path`` in ``fmt`` (:data:`FORMATS`) at ``precision`` (litert: see
-    :func:`write_export`); returns the sidecar dict.
-
-    ExportError (or ``WeightsError``) with the reason on bad input.
-    """
-    from posenet import quantize
-    from posenet.inference.weights import load_weights
-
-    if fmt not in FORMATS:
-        raise ExportError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
-    if fmt in EXPORT_NEEDS:
-        require(*EXPORT_NEEDS[fmt])
-    quantize.check_precision(fmt, precision)
-    if precision == "int8":  # before the network loads
-        (calibration or quantize.Calibration()).check()
-    check_destination(path)
-    if batch_size is not None and batch_size < 1:
-        raise ExportError(f"--batch-size must be at least 1, got {batch_size}")
-    loaded = load_weights(weights)
-    pose = loaded.pose
-    if block is not None and not 1 <= block <= pose.num_blocks:
-        raise ExportError(f"--block must be in 1..{pose.num_blocks}, got {block}")
-    block = pose.num_blocks if block is None else int(block)
-    network = pose if block == pose.num_blocks else pose.truncated(block)
-    if input_size is not None:
-        network = resize_network(network, int(input_size))
-    return write_export(network, fmt, path, block, pose.num_blocks, batch_size,
-                        loaded.source, loaded.sha256, precision, calibration)

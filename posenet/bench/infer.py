@@ -107,12 +107,12 @@ def bench_infer(weights, num_frames=256, size=(1280, 720), batch_size=16, repeat
     ``posenet infer --multi-person`` does; the row adds the detector's own frames/s, its
     calls per frame and the people found per frame. The detector runs on LiteRT with
     ``runtime="litert"``, else on Keras (``detector_runtime.for_pose_runtime``);
-    ``precision`` is the litert network's (``posenet.quantize``).
+    ``precision`` is the litert network's (``posenet.export.quantize``).
     """
     import os
     import tempfile
 
-    from posenet.bench import matmul_gflops
+    from posenet.bench.model import matmul_gflops
     from posenet.inference.predictor import Predictor
     from posenet.inference.schema import write_predictions
     from posenet.render.crowd import write_crowd_video

@@ -20,16 +20,13 @@ import json
 import os
 from pathlib import Path
 
+from posenet.engine.errors import WeightsError
 from posenet.io import sha256_file
 from posenet.paths import WEIGHTS_DIR
 
 #: The manifest of the shipped weights (in a checkout or installed with the package).
 DEFAULT_MANIFEST = WEIGHTS_DIR / "manifest.json"
 NO_DEFAULT = "no default weights shipped yet: pass --weights FILE (train one with posenet train)"
-
-
-class WeightsError(Exception):
-    """Weights that cannot be found, read, verified or combined; the message says why."""
 
 
 @dataclasses.dataclass
@@ -49,7 +46,7 @@ class LoadedWeights:
     sha256: str | None = None
 
 
-def _load_keras(item):
+def load_keras(item):
     """A Keras model: returned as is, or loaded from a ``.keras`` path."""
     import keras
 
@@ -128,10 +125,10 @@ def load_bundle(bundle, base=None, sha256=None, source="<bundle>"):
         return item
 
     pose_item = resolve(bundle["pose"], report=True)
-    pose, multitask = _split_model(_load_keras(pose_item))
+    pose, multitask = _split_model(load_keras(pose_item))
     networks = {}
     for dataset, item in actions.items():
-        networks[dataset] = _load_keras(resolve(item))
+        networks[dataset] = load_keras(resolve(item))
         check_action_network(dataset, networks[dataset], pose)
     digest = digests.get(pose_item) if isinstance(pose_item, Path) else None
     return LoadedWeights(pose, multitask, networks, source, digest)
@@ -170,7 +167,7 @@ def load_weights(weights=None):
     if isinstance(weights, dict):
         return load_bundle(weights)
     if not isinstance(weights, (str, os.PathLike)):
-        pose, multitask = _split_model(_load_keras(weights))
+        pose, multitask = _split_model(load_keras(weights))
         return LoadedWeights(pose, multitask)
     path = Path(weights)
     if not path.is_file():
@@ -181,5 +178,19 @@ def load_weights(weights=None):
         except ValueError as error:
             raise WeightsError(f"{path} is not a JSON bundle: {error}") from None
         return load_bundle(bundle, path.parent, source=str(path))
-    pose, multitask = _split_model(_load_keras(path))
+    pose, multitask = _split_model(load_keras(path))
     return LoadedWeights(pose, multitask, {}, str(path), sha256_file(path))
+
+
+def save_for_inference(source, target):
+    """Copy the ``.keras`` model at ``source`` to ``target`` without its training state.
+
+    A run's final model carries its optimizer's variables (Adam's two moments triple the
+    file); the shipped copy needs only the network. Written atomically.
+    """
+    import keras
+
+    import posenet.models  # noqa: F401  (registers the classes)
+    from posenet.io import save_model_atomic
+
+    save_model_atomic(keras.saving.load_model(source, compile=False), target)
