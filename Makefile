@@ -89,7 +89,7 @@ pretrained: install
 detector: pretrained
 	$(BIN)/posenet pretrained --force --detector --out weights/person_detector.keras \
 		--source $(if $(wildcard $(MOVENET)),$(MOVENET),.cache/movenet)
-	$(BIN)/python -m posenet.inference.manifest weights
+	$(BIN)/posenet tools manifest weights
 
 # The shipped weights from finished runs (see weights/README.md): copy, evaluate, manifest.
 # `weights` ships the default (mobile) pose network; `weights-cpu` the small CPU bundle.
@@ -99,9 +99,9 @@ SOFTARGMAX_WINDOW ?= 5
 EVALUATE := $(BIN)/posenet evaluate
 weights: install
 	mkdir -p weights/reports
-	$(BIN)/python -c "from posenet.models.weights import save_for_inference as save; \
+	$(BIN)/python -c "from posenet.engine.weights import save_for_inference as save; \
 		save('runs/mobile_full/model.keras', 'weights/mobile_pose.keras')"
-	$(BIN)/python -m posenet.models.softargmax_window weights/mobile_pose.keras \
+	$(BIN)/posenet tools softargmax-window weights/mobile_pose.keras \
 		--window $(SOFTARGMAX_WINDOW) --out weights/mobile_pose.keras
 	$(EVALUATE) --weights weights/mobile_pose.keras --dataset lspet \
 		--out weights/reports/mobile_lspet.json
@@ -109,12 +109,12 @@ weights: install
 		--out weights/reports/mobile_lspet_found.json
 	$(EVALUATE) --weights weights/mobile_pose.keras --dataset h36m-render \
 		--out weights/reports/mobile_h36m_render.json
-	$(BIN)/python -m posenet.inference.manifest weights
+	$(BIN)/posenet tools manifest weights
 
 # The default pose network's per-joint error on LSPet validation (weights/pose_noise.json),
 # with which the pose-only action recipes make ground truth look predicted.
 pose-noise: install
-	$(BIN)/python -m posenet.data.pose_noise --weights weights/mobile_pose.keras \
+	$(BIN)/posenet tools pose-noise --weights weights/mobile_pose.keras \
 		--data $(OUT)/lspet_validation.h5 --out weights/pose_noise.json
 
 weights-cpu: install weights-actions
@@ -122,7 +122,7 @@ weights-cpu: install weights-actions
 	$(EVALUATE) --weights weights/cpu_pose.keras --dataset lspet --out weights/reports/lspet.json
 	$(EVALUATE) --weights weights/cpu_pose.keras --dataset h36m-render \
 		--out weights/reports/h36m_render.json
-	$(BIN)/python -m posenet.inference.manifest weights
+	$(BIN)/posenet tools manifest weights
 
 # The pose-only action networks of both bundles: Penn Action's run, and for each J-HMDB
 # split the ensemble of its runs of seeds 0, 1, 2 (train first: `posenet train
@@ -132,10 +132,10 @@ weights-cpu: install weights-actions
 JHMDB_SPLITS := span_actions_jhmdb span_actions_jhmdb_split2 span_actions_jhmdb_split3
 weights-actions: install
 	mkdir -p weights/reports
-	$(foreach r,$(JHMDB_SPLITS),$(BIN)/python -m posenet.models.ensemble runs/$(r) \
+	$(foreach r,$(JHMDB_SPLITS),$(BIN)/posenet tools ensemble runs/$(r) \
 		runs/$(r)_s1 runs/$(r)_s2 --out runs/$(r)_ensemble.keras &&) true
-	$(BIN)/python -m posenet.evaluation.action_calibration runs/span_actions_penn --write
-	$(BIN)/python -m posenet.evaluation.action_calibration runs/span_actions_jhmdb \
+	$(BIN)/posenet tools action-calibration runs/span_actions_penn --write
+	$(BIN)/posenet tools action-calibration runs/span_actions_jhmdb \
 		--model runs/span_actions_jhmdb_ensemble.keras --write
 	cp runs/span_actions_penn/model.keras weights/span_actions_penn.keras
 	cp runs/span_actions_jhmdb_ensemble.keras weights/span_actions_jhmdb.keras
@@ -147,7 +147,7 @@ weights-actions: install
 		--split test2 --out weights/reports/jhmdb2.json
 	$(EVALUATE) --weights runs/span_actions_jhmdb_split3_ensemble.keras --dataset jhmdb \
 		--split test3 --out weights/reports/jhmdb3.json
-	$(BIN)/python -m posenet.inference.manifest weights
+	$(BIN)/posenet tools manifest weights
 
 # ---- Datasets -------------------------------------------------------------------------
 # `make data` prepares every dataset whose source folder exists (folders: see the top).

@@ -13,6 +13,7 @@ from cli.pretrained import pretrained
 from cli.quiet import VERBOSE_ENV
 from cli.quiet import configure as configure_output
 from cli.render import render
+from cli.tools import tools
 from cli.train import train
 from cli.visualize import visualize
 
@@ -75,5 +76,6 @@ main.add_command(infer)
 main.add_command(prepare)
 main.add_command(pretrained)
 main.add_command(render)
+main.add_command(tools)
 main.add_command(train)
 main.add_command(visualize)

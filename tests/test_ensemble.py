@@ -3,9 +3,11 @@
 import keras
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from cli.tools import tools
 from posenet.models import ActionNetwork
-from posenet.models.ensemble import join, main
+from posenet.models.ensemble import join
 
 pytestmark = pytest.mark.backend
 
@@ -46,8 +48,10 @@ def test_joined_network_saves_and_loads_back(rng, tmp_path):
     members = [_network(seed) for seed in (4, 5)]
     x = _inputs(rng)
     path = tmp_path / "ensemble.keras"
-    main([*(str(_save(m, tmp_path / f"m{i}.keras")) for i, m in enumerate(members)),
-          "--out", str(path)])
+    files = [str(_save(m, tmp_path / f"m{i}.keras")) for i, m in enumerate(members)]
+    result = CliRunner().invoke(tools, ["ensemble", *files, "--out", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"{path}: 2 members of {files[0]}, {files[1]}" in result.output
     loaded = keras.saving.load_model(path, compile=False)
     assert isinstance(loaded, ActionNetwork) and loaded.members == 2
     np.testing.assert_allclose(_probs(loaded, x), np.mean([_probs(m, x) for m in members], 0),
@@ -57,6 +61,17 @@ def test_joined_network_saves_and_loads_back(rng, tmp_path):
 def _save(model, path):
     model.save(path)
     return path
+
+
+def test_command_refuses_one_network_and_mismatched_members(tmp_path):
+    one = str(_save(_network(1), tmp_path / "one.keras"))
+    out = tmp_path / "ensemble.keras"
+    result = CliRunner().invoke(tools, ["ensemble", one, "--out", str(out)])
+    assert result.exit_code == 2 and "at least two networks" in result.output
+    other = str(_save(_network(2, clip_span=16), tmp_path / "other.keras"))
+    result = CliRunner().invoke(tools, ["ensemble", one, other, "--out", str(out)])
+    assert result.exit_code == 2 and "clip_span" in result.output
+    assert not out.exists()
 
 
 def test_members_of_different_configs_or_branches_are_refused():

@@ -164,9 +164,11 @@ def test_saved_model_loads_back_with_identical_outputs(kind, tmp_path, rng):
 def test_softargmax_window_moves_only_the_joints_x_y_and_is_saved(kind, tmp_path, rng):
     """``with_window`` keeps the weights: visibilities and depths are unchanged, x, y move,
     a window wider than the maps is the whole map again, and the window survives a save
-    (through ``python -m posenet.models.softargmax_window``); files saved before the
+    (through ``posenet tools softargmax-window``); files saved before the
     option load with the whole map."""
-    from posenet.models.softargmax_window import main
+    from click.testing import CliRunner
+
+    from cli.tools import tools
 
     cls, config = {"pose2d": (PoseNetwork, SMALL_2D), "pose3d": (PoseNetwork, SMALL_3D),
                    "mobile": (MobilePoseNetwork, SMALL_MOBILE)}[kind]
@@ -185,7 +187,10 @@ def test_softargmax_window_moves_only_the_joints_x_y_and_is_saved(kind, tmp_path
 
     source, target = tmp_path / "source.keras", tmp_path / "target.keras"
     model.save(source)
-    main([str(source), "--window", "1", "--out", str(target)])
+    result = CliRunner().invoke(tools, ["softargmax-window", str(source), "--window", "1",
+                                        "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    assert f"{target}: {cls.__name__} with soft-argmax window 1" in result.output
     loaded = keras.saving.load_model(target)
     assert loaded.get_config()["softargmax_window"] == 1
     for key, value in predict(loaded, x).items():

@@ -49,3 +49,24 @@ def test_evaluate_reads_every_sequence_of_a_file(tmp_path):
                         branch="geometry", filters=4)
     with pytest.raises(ValueError, match="exactly one"):
         oc.evaluate(two, path)
+
+
+def test_command_prints_a_json_line_per_network(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from cli.tools import tools
+    from posenet.models import ActionNetwork
+
+    path = sequence_file(tmp_path, sequences=4, frames=12)
+    weights = tmp_path / "net.keras"
+    ActionNetwork({"jhmdb": 14}, num_frames=8, num_joints=17, branch="geometry", filters=4,
+                  uncertain_below={"jhmdb": 0.0}).save(weights)
+    result = CliRunner().invoke(tools, ["out-of-class", str(weights), "--data", str(path),
+                                        "--fps", "30"])
+    assert result.exit_code == 0, result.output
+    (line,) = result.output.splitlines()
+    got = json.loads(line)
+    assert got["weights"] == str(weights) and got["dataset"] == "jhmdb" and got["fps"] == 30.0
+    assert got["sequences"] == 4 and got["labelled"] == 1.0

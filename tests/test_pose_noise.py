@@ -90,3 +90,39 @@ def test_threshold_to_keep():
     assert threshold_to_keep(confidence, ~np.ones(11, bool), 0.9) == 0.0  # none right
     with pytest.raises(ValueError, match="keep"):
         threshold_to_keep(confidence, correct, 0.0)
+
+
+def test_command_measures_a_network_and_writes_the_noise_model(tmp_path):
+    """``posenet tools pose-noise`` end to end: the JSON holds the network's figures and
+    the command that reproduces it; a line per joint, then where it wrote."""
+    from click.testing import CliRunner
+    from fixtures_eval import LSP_BOX, LSP_HEIGHTS, _jpeg, lsp_joints
+
+    from cli.tools import tools
+    from posenet.data.prepared import PreparedWriter
+    from posenet.models import PoseNetwork
+    from posenet.skeleton import map_joints
+    from tests.inference_fixtures import TINY_POSE
+
+    rng = np.random.default_rng(0)
+    heights = LSP_HEIGHTS * 3  # 12 samples: at least 10 per joint are measured
+    joints, valid = map_joints(np.stack([lsp_joints(h) for h in heights]), "lsp", "model17")
+    data, n = tmp_path / "lsp_validation.h5", len(heights)
+    with PreparedWriter(data, "lsp", "validation", embed_images=True) as w:
+        w.append(joints2d=joints.astype(np.float32), valid2d=valid,
+                 bbox=np.tile(np.array(LSP_BOX, np.float32), (n, 1)),
+                 image=[_jpeg(rng) for _ in range(n)], sequence=np.arange(n, dtype=np.int32),
+                 frame=np.zeros(n, np.int32))
+    weights, out = tmp_path / "pose.keras", tmp_path / "noise.json"
+    PoseNetwork(**TINY_POSE).save(weights)
+    args = ["--weights", str(weights), "--data", str(data), "--out", str(out)]
+    result = CliRunner().invoke(tools, ["pose-noise", *args, "--batch-size", "5"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[-1] == f"wrote {out}" and len(lines) == len(JOINTS) + 1
+    assert [line.split()[0] for line in lines[:-1]] == list(JOINTS)
+    written = json.loads(out.read_text())
+    noise = load_noise_model(out)
+    assert noise.joints == tuple(JOINTS) and noise.source["samples"] == n
+    assert noise.source["command"] == "posenet tools pose-noise " + " ".join(args)
+    assert written["source"]["weights"] == "pose.keras"

@@ -1,9 +1,11 @@
-"""``python -m posenet.evaluation.window_choice``: one score per soft-argmax window."""
+"""``posenet tools window-choice``: one score per soft-argmax window."""
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from fixtures_eval import write_action_file, write_lsp_file
 
+from cli.tools import tools
 from posenet.data.prepared import PreparedDataset
 from posenet.evaluation import EvaluationError, evaluate_file
 from posenet.evaluation import window_choice as W
@@ -48,13 +50,29 @@ def test_a_file_without_a_pose_protocol_is_refused(tmp_path):
         W.score_windows(MobilePoseNetwork(**SMALL), PreparedDataset(path), [0, 3])
 
 
-def test_command_rejects_bad_options(capsys, lsp_file):
-    with pytest.raises(SystemExit):
-        W.main(["x.keras", "--data", "y.h5", "--window", "-1"])
-    assert "--window" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        W.main(["missing.keras", "--data", str(lsp_file)])
-    assert "missing.keras: no such file" in capsys.readouterr().err
+def test_command_rejects_bad_options(lsp_file):
+    runner = CliRunner()
+    result = runner.invoke(tools, ["window-choice", "x.keras", "--data", "y.h5",
+                                   "--window", "0", "-1"])
+    assert result.exit_code == 2 and "every --window >= 0" in result.output
+    result = runner.invoke(tools, ["window-choice", "missing.keras", "--data", str(lsp_file)])
+    assert result.exit_code == 2 and "missing.keras: no such file" in result.output
+
+
+def test_command_prints_a_line_per_window_of_the_documented_form(lsp_file, tmp_path):
+    """``--window 0 2`` (several values after one option, as the documented commands write
+    them) scores both radii; the printed figures are :func:`score_windows`'s."""
+    network = MobilePoseNetwork(**SMALL)
+    path = tmp_path / "pose.keras"
+    network.save(path)
+    result = CliRunner().invoke(tools, ["window-choice", str(path), "--data", str(lsp_file),
+                                        "--window", "0", "2", "--every", "2"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line.split()[:2] for line in lines] == [["window", "0"], ["window", "2"]]
+    table = W.score_windows(network, PreparedDataset(lsp_file), [0, 2], every=2)
+    for line, summary in zip(lines, table.values(), strict=True):
+        assert line.split()[2:] == [t for k, v in summary.items() for t in (k, f"{v:.4f}")]
 
 
 def test_alphas_add_pck_at_other_thresholds(lsp_file, tmp_path):

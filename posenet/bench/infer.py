@@ -118,7 +118,7 @@ def bench_infer(weights, num_frames=256, size=(1280, 720), batch_size=16, repeat
     from posenet.render.crowd import write_crowd_video
     from posenet.render.video import write_motion_video
 
-    # runtime: keras, litert or onnx (posenet.inference.runtime)
+    # runtime: keras, litert or onnx (posenet.engine.runtimes)
     predictor = Predictor(weights, batch_size=batch_size, multi_person=multi_person,
                           runtime=runtime, precision=precision)
     people = len(four_walkers()) if multi_person else 1

@@ -1,4 +1,8 @@
-"""Model-only speed of the pose network's runtimes, timed in interleaved rounds."""
+"""Model-only speed of the pose network's runtimes, timed in interleaved rounds.
+
+``posenet tools runtime-speed [WEIGHTS] [--runtime K ...] [--precision P ...]`` prints
+:func:`runtime_speeds` with each runtime's ratio to Keras.
+"""
 
 from __future__ import annotations
 
@@ -30,50 +34,30 @@ def interleaved_fps(runtimes: dict, batch, repeats=5) -> dict:
     return {name: len(batch) / float(np.median(t)) for name, t in times.items()}
 
 
-def main(argv=None):
-    """``python -m posenet.inference.runtime [WEIGHTS] [--batch-size N] [--runtime K ...]
-    [--precision P ...] [--all-outputs]``: model-only frames/s of the pose network per
-    runtime (litert at each ``--precision``; timed in interleaved rounds) and the ratio to
-    Keras; the network computes what the Predictor reads (the last block's pose and
-    visibility), or with ``--all-outputs`` every output (as ``posenet export`` writes it)."""
-    import argparse
-
+def runtime_speeds(weights=None, batch_size=16, repeats=5, runtimes=None, precisions=None,
+                   calibration=None, all_outputs=False) -> tuple[dict, int]:
+    """({label: frames/s}, the input side in px) of the pose network of ``weights`` (default:
+    the shipped ones) model-only, per runtime of ``runtimes`` (default: all; litert at each
+    of ``precisions``, default float32; ``calibration``: int8's prepared file), timed in
+    interleaved rounds on a seeded random batch of ``batch_size``. The network computes
+    what the Predictor reads (the last block's pose and visibility), or with
+    ``all_outputs`` every output (as ``posenet export`` writes it)."""
     from posenet.engine.weights import load_weights
-    from posenet.export.quantize import PRECISIONS, Calibration
+    from posenet.export.quantize import Calibration
     from posenet.outputs import pose_output, visibility_output
 
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("weights", nargs="?", default=None)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--runtime", action="append", choices=RUNTIMES)
-    parser.add_argument("--precision", action="append", choices=PRECISIONS,
-                        help="litert's precisions to measure (default: float32)")
-    parser.add_argument("--calibration", default=None, help="int8's prepared file")
-    parser.add_argument("--all-outputs", action="store_true",
-                        help="time every output, person heads included")
-    args = parser.parse_args(argv)
-    loaded = load_weights(args.weights)
+    loaded = load_weights(weights)
     pose = loaded.pose
     size = pose.input_size
-    batch = np.random.default_rng(0).integers(0, 256, (args.batch_size, size, size, 3),
+    batch = np.random.default_rng(0).integers(0, 256, (batch_size, size, size, 3),
                                               dtype=np.uint8)
-    outputs = None if args.all_outputs else [pose_output(pose.num_blocks),
-                                             visibility_output(pose.num_blocks)]
-    runtimes = {}
-    for kind in args.runtime or RUNTIMES:
-        for precision in (args.precision or ["float32"]) if kind == "litert" else ["float32"]:
+    outputs = None if all_outputs else [pose_output(pose.num_blocks),
+                                        visibility_output(pose.num_blocks)]
+    timed = {}
+    for kind in runtimes or RUNTIMES:
+        for precision in (precisions or ["float32"]) if kind == "litert" else ["float32"]:
             label = kind if precision == "float32" else f"{kind} {precision}"
-            runtimes[label] = runtime_for(kind, pose, pose.num_blocks, pose.num_blocks,
-                                          sha256=loaded.sha256, precision=precision,
-                                          calibration=Calibration(args.calibration),
-                                          outputs=outputs)
-    rates = interleaved_fps(runtimes, batch, args.repeats)
-    for label, rate in rates.items():
-        ratio = rate / rates["keras"] if "keras" in rates else float("nan")
-        print(f"{label}: {rate:.1f} frames/s (batch {args.batch_size}, {size} px), "
-              f"{ratio:.2f}x keras", flush=True)
-
-
-if __name__ == "__main__":
-    main()
+            timed[label] = runtime_for(kind, pose, pose.num_blocks, pose.num_blocks,
+                                       sha256=loaded.sha256, precision=precision,
+                                       calibration=Calibration(calibration), outputs=outputs)
+    return interleaved_fps(timed, batch, repeats), size

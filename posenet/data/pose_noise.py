@@ -118,7 +118,7 @@ def load_noise_model(item=None) -> PoseNoise:
         path = project_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"pose noise model {path} not found (measure it with "
-                                "python -m cli.tools pose-noise)")
+                                "posenet tools pose-noise)")
     return PoseNoise.from_json(json.loads(path.read_text()))
 
 

@@ -6,7 +6,6 @@ and a table.  Models may be Keras networks or any object with ``predict_on_batch
 ``input_shapes`` and ``output_shapes`` (``model_spec``).
 """
 
-from posenet.data.prepared import open_prepared
 from posenet.evaluation.model_spec import EvaluationError, ModelSpec, model_spec
 from posenet.evaluation.report import build_report, format_table, sha256_file, write_report
 from posenet.evaluation.runner import evaluate_file
@@ -18,7 +17,6 @@ __all__ = [
     "evaluate_file",
     "format_table",
     "model_spec",
-    "open_prepared",
     "sha256_file",
     "write_report",
 ]

@@ -21,23 +21,22 @@ noisy videos:
 - the largest ``t`` that still keeps ``keep`` of the right videos (:func:`threshold_to_keep`):
   where the held-out videos are already right more often than ``precision``, the first
   rule gives 0 and a track of an action outside the classes would always get one (every
-  Human3.6M sequence did with Penn Action's network, ``posenet.evaluation.out_of_class``);
+  Human3.6M sequence did with Penn Action's network, ``posenet tools out-of-class``);
   the second calls "uncertain" what is less sure than the network nearly always is when
   it is right.
 
 It is stored with the network
 (``ActionNetwork.uncertain_below``) by ``--write``::
 
-    python -m posenet.evaluation.action_calibration runs/span_actions_penn --write
+    posenet tools action-calibration runs/span_actions_penn --write
 
 ``--model`` reads another network on a run's held-out videos, such as an ensemble of
-that recipe's seeds (``posenet.models.ensemble``, whose members share the held-out part
+that recipe's seeds (``posenet tools ensemble``, whose members share the held-out part
 through ``validation.holdout_seed``).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 
@@ -207,53 +206,36 @@ def calibrate_run(run, precision=PRECISION, repeats=5, noise_model=None, data_di
     return model, report
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m posenet.evaluation.action_calibration",
-        description="Validate a pose-only action run on its held-out videos (clean and "
-                    "with the pose network's simulated error) and calibrate its "
-                    "'uncertain' threshold; --write stores it in the run's model.keras.")
-    parser.add_argument("runs", nargs="+", help="run folders (runs/<name>)")
-    parser.add_argument("--precision", type=float, default=PRECISION,
-                        help="labelled tracks are right this often (default %(default)s)")
-    parser.add_argument("--keep", type=float, default=KEEP,
-                        help="this share of the right tracks keeps its label (default "
-                             "%(default)s)")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--noise-model", default=None,
-                        help="PoseNoise JSON (default weights/pose_noise.json)")
-    parser.add_argument("--data", default=None, help="prepared files (default: the run's)")
-    parser.add_argument("--model", default=None,
-                        help="read this network instead of the run's (one run only), e.g. "
-                             "an ensemble of the run's recipe; --write then stores the "
-                             "threshold in it, beside a <model>.calibration.json")
-    parser.add_argument("--write", action="store_true",
-                        help="save the threshold into runs/<name>/model.keras (or --model)")
-    args = parser.parse_args(argv)
+#: The report's entries a summary line shows (:func:`summary`).
+SUMMARY_KEYS = ("run", "model", "videos", "clean", "noisy", "uncertain_below",
+                "threshold_for_precision", "threshold_to_keep", "noisy_labelled_fraction",
+                "noisy_labelled_precision")
 
+
+def calibrate_and_store(run, precision=PRECISION, keep=KEEP, repeats=5, noise_model=None,
+                        data_dir=None, model_path=None, write=False) -> dict:
+    """:func:`calibrate_run`'s report of ``run`` (or of ``model_path`` on the run's held-out
+    videos), stored: the run's own network's in ``<run>/calibration.json``; another
+    network's, with ``write``, in ``<model>.calibration.json`` beside it. ``write`` also
+    saves the threshold into the network read (``<run>/model.keras`` or ``model_path``)."""
     from posenet.io import save_model_atomic, write_json_atomic
 
-    if not 0 < args.keep <= 1:
-        parser.error("--keep must be a fraction in (0, 1]")
-    if args.model and len(args.runs) != 1:
-        parser.error("--model reads one run's held-out videos")
-    for run in args.runs:
-        model, report = calibrate_run(run, args.precision, args.repeats, args.noise_model,
-                                      args.data, model_path=args.model, keep=args.keep)
-        target = args.model or os.path.join(run, "model.keras")
-        if not args.model:
-            write_json_atomic(os.path.join(run, "calibration.json"), report)
-        elif args.write:
-            write_json_atomic(os.path.splitext(target)[0] + ".calibration.json", report)
-        if args.write:
-            model.uncertain_below = {**model.uncertain_below,
-                                     report["action_dataset"]: report["uncertain_below"]}
-            save_model_atomic(model, target)
-        print(json.dumps({k: report[k] for k in ("run", "model", "videos", "clean", "noisy",
-                                                 "uncertain_below", "threshold_for_precision",
-                                                 "threshold_to_keep", "noisy_labelled_fraction",
-                                                 "noisy_labelled_precision")}))
+    if not 0 < keep <= 1:
+        raise ValueError(f"keep must be a fraction in (0, 1], got {keep!r}")
+    model, report = calibrate_run(run, precision, repeats, noise_model, data_dir,
+                                  model_path=model_path, keep=keep)
+    target = model_path or os.path.join(run, "model.keras")
+    if not model_path:
+        write_json_atomic(os.path.join(run, "calibration.json"), report)
+    elif write:
+        write_json_atomic(os.path.splitext(target)[0] + ".calibration.json", report)
+    if write:
+        model.uncertain_below = {**model.uncertain_below,
+                                 report["action_dataset"]: report["uncertain_below"]}
+        save_model_atomic(model, target)
+    return report
 
 
-if __name__ == "__main__":
-    main()
+def summary(report) -> dict:
+    """The entries of a report that the command prints (:data:`SUMMARY_KEYS`)."""
+    return {k: report[k] for k in SUMMARY_KEYS}

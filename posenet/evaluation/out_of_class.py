@@ -1,7 +1,7 @@
 """What pose-only action networks say about sequences of other datasets' actions.
 
 A network names one of its classes for any sequence; its calibrated threshold
-(``ActionNetwork.uncertain_below``, ``posenet.evaluation.action_calibration``) is meant to
+(``ActionNetwork.uncertain_below``, ``posenet tools action-calibration``) is meant to
 call a track "uncertain" when the network is unsure. This reads the sequences of another
 prepared file, such as Human3.6M's motion capture (``make data-h36m``: 2D joints through
 its calibrated cameras, 10 frames/s in the shared copy; 15 everyday actions, none of them
@@ -17,15 +17,13 @@ sequence's probabilities the mean of its windows'. Reported per network:
 
 ::
 
-    python -m posenet.evaluation.out_of_class weights/span_actions_penn.keras \\
+    posenet tools out-of-class weights/span_actions_penn.keras \\
         --data datasets/h36m_test.h5 --fps 10
 """
 
 from __future__ import annotations
 
-import argparse
 import collections
-import json
 
 import numpy as np
 
@@ -118,31 +116,3 @@ def evaluate(model, path, fps=H36M_FPS) -> dict:
     classes = class_names(name, model.actions[name])
     return {"dataset": name, "file": str(path), "fps": fps,
             **report(per_video, [a for _, a in videos], classes, uncertain_below(model, name))}
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m posenet.evaluation.out_of_class",
-        description="Read the sequences of another dataset (e.g. Human3.6M) through "
-                    "pose-only action networks and report how often they are given a "
-                    "class (see the module doc).")
-    parser.add_argument("weights", nargs="+", help="pose-only action networks (.keras)")
-    parser.add_argument("--data", required=True, help="a prepared file with sequences")
-    parser.add_argument("--fps", type=float, default=H36M_FPS,
-                        help="frames/s of the file's sequences (default: %(default)s, the "
-                             "shared Human3.6M copy)")
-    args = parser.parse_args(argv)
-    if not args.fps > 0:
-        parser.error("--fps must be > 0")
-
-    import keras
-
-    import posenet.models  # noqa: F401  (registers the classes)
-
-    for path in args.weights:
-        model = keras.saving.load_model(path, compile=False)
-        print(json.dumps({"weights": path, **evaluate(model, args.data, args.fps)}))
-
-
-if __name__ == "__main__":
-    main()

@@ -5,19 +5,18 @@ and hands the errors to ``posenet.data.pose_noise.summarise_errors``, which buil
 :class:`~posenet.data.pose_noise.PoseNoise` (units and fields: its module docstring).
 ``weights/pose_noise.json`` holds the shipped pose network's, measured by::
 
-    python -m cli.tools pose-noise --weights weights/mobile_pose.keras \\
+    posenet tools pose-noise --weights weights/mobile_pose.keras \\
         --data datasets/lspet_validation.h5 --out weights/pose_noise.json
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 
 import numpy as np
 
 from posenet.data.action_input import VISIBLE, extent
-from posenet.data.pose_noise import DEFAULT_NOISE_MODEL, MISS_THRESHOLD, PoseNoise, summarise_errors
+from posenet.data.pose_noise import MISS_THRESHOLD, PoseNoise, summarise_errors
 from posenet.engine.inputs import crop_batches, to_image, usable_boxes
 from posenet.evaluation.model_spec import frame_model, model_spec
 from posenet.skeleton import get_skeleton, layout_name
@@ -58,40 +57,21 @@ def measure(model, dataset, batch_size=32, miss_threshold=MISS_THRESHOLD, block=
     return summarise_errors(errors, valid, hidden, joints, miss_threshold, info)
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m posenet.data.pose_noise",
-        description="Measure a pose network's per-joint 2D error in the action loader's "
-                    "units and write it as JSON (see the module docstring).")
-    parser.add_argument("--weights", default="weights/mobile_pose.keras")
-    parser.add_argument("--data", default="datasets/lspet_validation.h5")
-    parser.add_argument("--out", default=str(DEFAULT_NOISE_MODEL))
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--miss-threshold", type=float, default=MISS_THRESHOLD)
-    args = parser.parse_args(argv)
-
+def measure_file(weights, data, batch_size=32, miss_threshold=MISS_THRESHOLD,
+                 command=None) -> PoseNoise:
+    """:func:`measure` of the pose network of ``weights`` (any form ``--weights`` takes) on
+    the prepared file at ``data``; its ``source`` names the weights file, its checksum and
+    ``command`` (what reproduces it)."""
     from posenet.data.prepared import open_prepared
     from posenet.engine.weights import load_weights
     from posenet.io import sha256_file
 
-    model = load_weights(args.weights).pose
-    dataset = open_prepared(args.data)
+    model = load_weights(weights).pose
+    dataset = open_prepared(data)
     try:
-        command = ("python -m posenet.data.pose_noise --weights " + args.weights
-                   + " --data " + args.data + " --out " + args.out)
-        noise = measure(model, dataset, args.batch_size, args.miss_threshold,
-                        source={"weights": os.path.basename(args.weights),
-                                "weights_sha256": sha256_file(args.weights),
-                                "command": command})
+        return measure(model, dataset, batch_size, miss_threshold,
+                       source={"weights": os.path.basename(weights),
+                               "weights_sha256": sha256_file(weights),
+                               **({"command": command} if command else {})})
     finally:
         dataset.close()
-    noise.save(args.out)
-    for j, name in enumerate(noise.joints):
-        print(f"{name:>11}  sigma {noise.sigma[j]:.4f}  miss {noise.miss_rate[j]:.3f}  "
-              f"miss_sigma {noise.miss_sigma[j]:.3f}  hidden {noise.hidden_rate[j]:.3f}"
-              + ("" if name in noise.measured else "  (filled)"))
-    print(f"wrote {args.out}")
-
-
-if __name__ == "__main__":
-    main()

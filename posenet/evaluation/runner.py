@@ -22,7 +22,7 @@ import os
 import numpy as np
 
 from posenet.data.augment import DEFAULT_MARGIN
-from posenet.data.prepared import open_prepared
+from posenet.data.prepared import PreparedFileError, open_prepared
 from posenet.engine.inputs import batched, usable_boxes
 from posenet.evaluation import protocols
 from posenet.evaluation.clips import (
@@ -186,7 +186,10 @@ def evaluate_file(model, path, *, block=None, flip=False, batch_size=16, clip_st
     if batch_size < 1:
         raise EvaluationError(f"batch size must be >= 1, got {batch_size}")
     spec = model_spec(model)
-    dataset = open_prepared(path)
+    try:
+        dataset = open_prepared(path)
+    except PreparedFileError as error:
+        raise EvaluationError(str(error)) from None
     attrs = dataset.attrs
     if split is not None and attrs.get("split") != split:
         raise EvaluationError(f"{dataset.path} holds split {attrs.get('split')!r}, not {split!r}")

@@ -1,10 +1,10 @@
-"""Choose a pose network's soft-argmax window (``posenet.models.softargmax_window``).
+"""Choose a pose network's soft-argmax window (``posenet tools softargmax-window`` sets it).
 
 Scores the network's last block on every ``--every``-th sample of a prepared file (its
 pose protocol, as ``posenet evaluate``; ground-truth boxes) once per window radius, and
 prints the table. Choose on a training file, never on the split the figures are given for:
 
-    python -m posenet.evaluation.window_choice weights/mobile_pose.keras \\
+    posenet tools window-choice weights/mobile_pose.keras \\
         --data datasets/lspet_train.h5 --every 8 --window 0 3 4 5 6 7 8
 
 Measured 2026-12-07 with the shipped network (1000 LSPet training photos, PCK@0.2):
@@ -16,9 +16,6 @@ it raises PCK@0.1 and @0.2 and leaves @0.5 as it was (weights/README.md).
 """
 
 from __future__ import annotations
-
-import argparse
-import os
 
 import numpy as np
 
@@ -68,40 +65,17 @@ def score_windows(network, dataset, windows, every: int = 1, batch_size: int = 1
     return out
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m posenet.evaluation.window_choice",
-        description="Score a pose network's last block with several soft-argmax windows.")
-    parser.add_argument("network", help="a single-frame pose network (.keras)")
-    parser.add_argument("--data", required=True, help="a prepared file (a training split)")
-    parser.add_argument("--every", type=int, default=1, help="score every N-th sample")
-    parser.add_argument("--window", type=int, nargs="+", default=[0, 3, 4, 5, 6, 7, 8],
-                        help="radii in heatmap cells (0: the whole map)")
-    parser.add_argument("--alpha", type=float, nargs="+", default=[],
-                        help="PCK protocols: also score at these thresholds")
-    args = parser.parse_args(argv)
-    if args.every < 1 or min(args.window) < 0 or any(a <= 0 for a in args.alpha):
-        parser.error("--every must be >= 1, every --window >= 0 and every --alpha > 0")
-    for path in (args.network, args.data):
-        if not os.path.isfile(path):
-            parser.error(f"{path}: no such file")
+def score_window_file(network_path, data_path, windows, every: int = 1, alphas=(),
+                      batch_size: int = 16) -> dict:
+    """:func:`score_windows` of the single-frame pose network saved at ``network_path`` on
+    the prepared file at ``data_path`` (WeightsError or PreparedFileError when one cannot
+    be read)."""
+    from posenet.data.prepared import open_prepared
+    from posenet.engine.weights import load_keras
 
-    import keras
-
-    import posenet.models  # noqa: F401  (registers the classes)
-    from posenet.data.prepared import PreparedDataset
-
-    network = keras.saving.load_model(args.network, compile=False)
-    dataset = PreparedDataset(args.data)
+    network = load_keras(network_path)
+    dataset = open_prepared(data_path)
     try:
-        table = score_windows(network, dataset, args.window, args.every, alphas=args.alpha)
-    except (EvaluationError, ValueError) as error:
-        parser.error(str(error))
+        return score_windows(network, dataset, windows, every, batch_size, alphas)
     finally:
         dataset.close()
-    for window, summary in table.items():
-        print(f"window {window:3d}  " + "  ".join(f"{k} {v:.4f}" for k, v in summary.items()))
-
-
-if __name__ == "__main__":
-    main()

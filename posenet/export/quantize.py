@@ -22,7 +22,9 @@ import os
 
 import numpy as np
 
+from posenet.data.prepared import PreparedFileError, open_prepared
 from posenet.engine.errors import ExportError
+from posenet.engine.inputs import crop_batches, usable_boxes
 from posenet.export.convert import export_model
 from posenet.native_output import LITERT_CHATTER, quiet_native
 
@@ -74,13 +76,10 @@ def calibration_crops(calibration: Calibration, size: int) -> tuple[np.ndarray, 
     """(crops (n, S, S, 3) float32 RGB in [0, 1], a description for the sidecar) of
     ``calibration``: ``samples`` samples with a usable box and an annotated joint, drawn
     with ``seed`` without replacement (all of them when the file has fewer)."""
-    from posenet.data.prepared import open_prepared
-    from posenet.engine.inputs import crop_batches, usable_boxes
-
     calibration.check()
     try:
         dataset = open_prepared(calibration.file)
-    except ValueError as error:  # EvaluationError: not a prepared file
+    except PreparedFileError as error:
         raise ExportError(f"calibration data {calibration.file}: {error}") from None
     try:
         if "bbox" not in dataset.names or "valid2d" not in dataset.names:

@@ -2,8 +2,8 @@
 how well it does, from the training runs and the ``posenet evaluate`` reports.
 
 ``make weights`` copies the runs' final models into ``weights/``, evaluates them into
-``weights/reports/`` and then runs ``python -m posenet.inference.manifest weights``. The
-manifest it writes::
+``weights/reports/`` and then runs ``posenet tools manifest weights``
+(:func:`write_manifest`). The manifest it writes::
 
     {"default": "mobile",
      "mobile": {"files": {"pose": "mobile_pose.keras", "actions": {"jhmdb": ..., ...}},
@@ -280,31 +280,26 @@ def _previous(path) -> tuple[dict, dict]:
     return manifest, files
 
 
-def main(argv=None) -> None:
+def write_manifest(folder="weights", rewritten=()) -> tuple[dict, list[str]]:
     """Write ``folder/manifest.json``: the mobile bundle as the default and the CPU bundle
-    as the small alternative. A bundle whose files or runs are absent keeps its entry.
-    ``--rewritten FILE``: FILE was rewritten from the shipped one without training (e.g.
-    ``python -m posenet.models.softargmax_window``), so it keeps its training details."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m posenet.inference.manifest")
-    parser.add_argument("folder", nargs="?", default="weights")
-    parser.add_argument("--rewritten", action="append", default=[], metavar="FILE",
-                        help="a file of the folder rewritten without training")
-    args = parser.parse_args(argv)
-    folder = args.folder
+    as the small alternative -> (the manifest, a line per bundle that kept its previous
+    entry). A bundle whose files or runs are absent keeps its entry (FileNotFoundError
+    when it has none). ``rewritten``: files of the folder rewritten from the shipped ones
+    without training (e.g. ``posenet tools softargmax-window``), which keep their training
+    details."""
     path = os.path.join(folder, "manifest.json")
     old, previous = _previous(path)
     manifest = {"default": "mobile"}
+    kept = []
     for name, bundle in (("mobile", mobile_bundle), ("cpu", cpu_bundle)):
         files, figures = bundle()
         try:
             manifest[name] = build_entry(folder, files, figures, previous=previous,
-                                         rewritten=frozenset(args.rewritten))
+                                         rewritten=frozenset(rewritten))
         except FileNotFoundError as err:
             if name not in old:
                 raise
-            print(f"{name}: kept the previous entry ({err})")
+            kept.append(f"{name}: kept the previous entry ({err})")
             manifest[name] = old[name]
     pose = manifest["mobile"]["details"]["mobile_pose.keras"]
     pose["pretrained"] = MOVENET_SOURCE
@@ -312,11 +307,10 @@ def main(argv=None) -> None:
     if os.path.isfile(detector):
         manifest["detector"] = DETECTOR_SOURCE | {"sha256": sha256_file(detector)}
     write_json_atomic(path, manifest)
-    for name in ("mobile", "cpu"):
-        for fig in manifest[name]["figures"]:
-            print(f"{name}: {fig['name']}: {fig['value']} (target {fig['target']}, "
-                  f"met {fig['met']})")
+    return manifest, kept
 
 
-if __name__ == "__main__":
-    main()
+def figure_lines(manifest) -> list[str]:
+    """One line per figure of the manifest's bundles: its value against its target."""
+    return [f"{name}: {fig['name']}: {fig['value']} (target {fig['target']}, met {fig['met']})"
+            for name in ("mobile", "cpu") for fig in manifest[name]["figures"]]

@@ -84,8 +84,8 @@ def clip_box(box, width, height, min_side=MIN_BOX_SIDE):
     return clipped
 
 
-#: Default ``min_score``. Measured with the shipped default weights (``python -m
-#: posenet.inference.person_finder --data ../shared/data``) on the 1,000 LSPet validation
+#: Default ``min_score``. Measured with the shipped default weights (``posenet tools
+#: person-score --data ../shared/data``) on the 1,000 LSPet validation
 #: photos (images 8001-9000, one person each) and 322 images without anyone (50 flat
 #: colours, 50 uniform noise, 150 procedural backgrounds of ``posenet.render.background``,
 #: 72 ceiling and floor crops of the Pose2Sim lab videos): at 0.28 it keeps 97.9% of the

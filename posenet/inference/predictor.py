@@ -1,23 +1,21 @@
 """The inference pipeline: frames -> person crops -> the network -> people, tracks, actions.
 
-Single-person mode (the default) follows the method's refinement: when there is no track
-(first frame, or after the pose's confidence dropped below ``redetect_below``), the whole
-frame letterboxed to a square crop gives a first pose, whose confident joints' box padded
-by 20% is cropped and estimated, and the crop re-centred once more on those joints
-(``refine_passes``). ``finder="heads"`` takes the first box from MoveNet's person heads
-instead (mobile presets; ``person_finder``); weights/README.md compares the two on whole
-LSPet photos. Later frames are cropped around the track's smoothed box, so a frame costs
-one network call. Frames are processed in chunks of ``batch_size`` (one batched call per
-chunk): a chunk's crops use the box known when the chunk starts, and a frame whose pose is
-not confident is re-detected as above.
+:class:`Predictor` composes the stages, chunk by chunk of ``batch_size`` frames (one batched
+network call per chunk):
 
-Multi-person mode runs a person detector (MoveNet MultiPose by default,
-``posenet.inference.detector``, on LiteRT with the litert runtime) every ``detect_every``
-frames, every ``crowded_every`` frames while tracks overlap, and follows the people in
-between with the boxes of their predicted joints; ``posenet.inference.tracking`` assigns
-detections to tracks, confirms new tracks before they are reported and ends the tracks the
-detector no longer sees. When two tracks' poses land on the same person in a frame, the
-younger one is not reported there.
+1. find people (``following``): single-person mode (the default) finds the person in the
+   whole frame when there is no track (``finding``: a first pose on the letterboxed frame,
+   or a mobile network's person heads, then refined crops) and follows the track's box;
+   multi-person mode runs a person detector every ``detect_every`` frames and tracks the
+   people in between (``tracking``);
+2. crop and estimate (``pose_stage``): each person's crop through the pose network, the
+   joints back in image px (3D joints in root-relative mm);
+3. (a lift stage, 2D -> 3D, would go here: after the tracks are settled, before smoothing)
+4. smooth (``smoothing_stage``): each track's joints through a One Euro filter, on videos
+   (``smoothing=None`` turns it off);
+5. actions (``actions_stage``): each track's poses in sliding windows through the action
+   models;
+6. the predictions dict (``report``; ``docs/predictions_schema.md``).
 
 A person is reported only when their score reaches ``min_score`` (:data:`MIN_SCORE`): in
 single-person mode a newly found person's score is :func:`person_score`, the mean joint
@@ -27,14 +25,8 @@ the mean joint confidence. So a flat picture, a 1x1 image or an empty room repor
 ``people: []``. Boxes are clipped to the frame; a box under :data:`MIN_BOX_SIDE` px after
 clipping is no person.
 
-On videos each track's 2D and 3D joints go through a One Euro filter
-(``posenet.inference.smoothing``; ``smoothing=None`` turns it off).
-
-Coordinates: 2D joints in image px with the visibility as confidence. 3D joints (3D
-models) are root-relative mm under a weak-perspective assumption: the crop's side spans
-``CROP_SIDE_MM`` (2000 mm, the span of the normalised depth axis), so x, y offsets from
-the pelvis in the crop scale to mm by that factor, and z comes from ``depth_to_mm``
-relative to the pelvis.
+Coordinates: 2D joints in image px with the visibility as confidence; 3D joints in
+root-relative mm, a crop's side spanning ``CROP_SIDE_MM`` (see ``pose_stage``).
 """
 
 from __future__ import annotations
@@ -43,16 +35,16 @@ import os
 
 import numpy as np
 
-from posenet.data.action_labels import class_names
-from posenet.data.augment import DEFAULT_MARGIN, crop_transform
-from posenet.data.targets import DEPTH_RANGE_MM, PELVIS, depth_to_mm
-from posenet.data.time_sampling import frames_read
+from posenet.data.augment import DEFAULT_MARGIN
+from posenet.data.targets import DEPTH_RANGE_MM
 from posenet.engine.weights import load_weights
 from posenet.export.cache import runtime_for
-from posenet.inference import people as P
-from posenet.inference.actions import ActionRunner, ActionWindows
+from posenet.inference import report
+from posenet.inference.actions_stage import TrackActions, action_models
 from posenet.inference.detector import MultiPoseDetector
 from posenet.inference.detector_runtime import for_pose_runtime
+from posenet.inference.finding import SinglePersonFinder
+from posenet.inference.following import FollowMany, FollowOne
 from posenet.inference.people import (  # noqa: F401 (re-exported: the API was here)
     DRIFT_SCALE,
     MIN_BOX_SIDE,
@@ -60,23 +52,17 @@ from posenet.inference.people import (  # noqa: F401 (re-exported: the API was h
     clip_box,
     person_score,
 )
-from posenet.inference.person_finder import find_people, has_person_heads
-from posenet.inference.smoothing import SmoothingConfig, TrackSmoother
-from posenet.inference.sources import (
-    InputError,
-    is_stream,
-    iter_frames,
-    open_stream,
-    probe,
-)
-from posenet.inference.tracking import Tracker, suppress_duplicates
-from posenet.outputs import PERSON_CENTER, PERSON_REGRESS, pose_output, visibility_output
+from posenet.inference.person_finder import has_person_heads
+from posenet.inference.pose_stage import PoseStage
+from posenet.inference.smoothing import SmoothingConfig
+from posenet.inference.smoothing_stage import JointSmoothing
+from posenet.inference.sources import InputError, is_stream, iter_frames, open_stream, probe
 from posenet.skeleton import get_skeleton, layout_name
 
 SCHEMA = "posenet-predictions/1"
 #: Ways of finding the single person in a whole frame (see ``Predictor.detect_single``).
 FINDERS = ("pose", "heads")
-#: Millimetres spanned by the side of a person crop (weak perspective; see the docstring).
+#: Millimetres spanned by the side of a person crop (weak perspective; see ``pose_stage``).
 CROP_SIDE_MM = DEPTH_RANGE_MM
 
 
@@ -122,133 +108,56 @@ class Predictor:
                  runtime="keras", crowded_every=2, precision="float32"):
         self.weights = load_weights(weights)
         pose = self.weights.pose
-        if block is not None and not 1 <= block <= pose.num_blocks:
-            raise ValueError(f"--block must be in 1..{pose.num_blocks}, got {block}")
+        _check_options(pose, block, finder, detect_every, max_missed, crowded_every, min_score)
         self.block = pose.num_blocks if block is None else int(block)
         self.network = pose if self.block == pose.num_blocks else pose.truncated(self.block)
-        if finder not in FINDERS:
-            raise ValueError(f"finder must be one of {', '.join(FINDERS)}, got {finder!r}")
-        if finder == "heads" and not has_person_heads(pose.output_names):
-            raise ValueError("finder 'heads' needs a network with person heads (a mobile "
-                             "preset's)")
-        # only the outputs the pipeline reads: a mobile network's person heads cost time
-        needed = [pose_output(self.block), visibility_output(self.block)]
-        if finder == "heads":
-            needed += [PERSON_CENTER, PERSON_REGRESS]
         self.runtime = runtime_for(runtime, self.network, self.block, pose.num_blocks,
                                    sha256=self.weights.sha256, precision=precision,
-                                   outputs=needed)
+                                   outputs=PoseStage.outputs_read(self.block, finder == "heads"))
         self.size, self.num_joints, self.dims = pose.input_size, pose.num_joints, pose.pose_dims
         self.skeleton = get_skeleton(layout_name(self.num_joints))
         self.multi_person, self.batch_size = bool(multi_person), int(batch_size)
-        if detect_every < 1 or max_missed < 0:
-            raise ValueError("detect_every must be at least 1 and max_missed at least 0")
-        if crowded_every < 1:
-            raise ValueError("crowded_every must be at least 1")
         self.detect_every, self.max_missed = int(detect_every), int(max_missed)
         self.crowded_every = int(crowded_every)
         self.smoothing = SmoothingConfig() if smoothing == "default" else smoothing
-        if not 0.0 <= min_score <= 1.0:
-            raise ValueError(f"min_score must be in [0, 1], got {min_score}")
         self.redetect_below, self.min_score = float(redetect_below), float(min_score)
         self.finder, self.refine_passes = finder, int(refine_passes)
         self.detector_runtime = for_pose_runtime(runtime)  # the default detector's
         self._detector = detector
         if self.multi_person and detector is None:
             self._detector = MultiPoseDetector(runtime=self.detector_runtime)  # fails now
-        self.action_models = dict(self.weights.actions)
-        multitask = self.weights.multitask
-        if multitask is not None and multitask.actions:
-            self.action_models[None] = multitask
-        counts = dict(multitask.actions) if multitask is not None else {}
-        for dataset, net in self.weights.actions.items():
-            if dataset not in net.actions:  # else a KeyError deep in the pipeline
-                raise ValueError(f"the action network given for {dataset!r} predicts "
-                                 f"{', '.join(map(repr, net.actions))} actions, not {dataset!r}: "
-                                 "fix the dataset name in the weights bundle")
-        counts |= {ds: net.actions[ds] for ds, net in self.weights.actions.items()}
-        self.action_classes = {ds: class_names(ds, n) for ds, n in counts.items()}
-        frames = {frames_read(m) for m in self.action_models.values()}
-        self.num_frames = max(frames) if frames else 0
+        # raises ValueError on an action network filed under a dataset it does not predict
+        self.action_models, self.action_classes, self.num_frames = action_models(self.weights)
+        # the stages that keep no state between inputs (the others are made per input)
+        self.pose_stage = PoseStage(self.runtime, self.block, self.size, self.num_joints,
+                                    self.dims, self.batch_size, CROP_SIDE_MM)
+        self.finding_stage = SinglePersonFinder(self.pose_stage, finder, self.refine_passes,
+                                                self.redetect_below, self.min_score)
 
     @property
     def detector(self):
+        """The multi-person detector (the default one is made on first use)."""
         if self._detector is None:
             self._detector = MultiPoseDetector(runtime=self.detector_runtime)
         return self._detector
 
-    # -- the network ------------------------------------------------------------------
     def network_outputs(self, crops_bgr, names=None) -> dict:
-        """The outputs ``names`` (default: all) of the network, name -> (N, ...) array, on
-        uint8 BGR crops."""
-        parts: dict[str, list] = {}
-        for start in range(0, len(crops_bgr), self.batch_size):
-            out = self.runtime.predict(crops_bgr[start:start + self.batch_size])
-            for name in names or out:
-                parts.setdefault(name, []).append(np.asarray(out[name]))
-        return {name: np.concatenate(v) for name, v in parts.items()}
+        """See :meth:`PoseStage.network_outputs`."""
+        return self.pose_stage.network_outputs(crops_bgr, names)
 
     def run_network(self, crops_bgr):
-        """(pose (N, J, D), visibility (N, J)) of uint8 BGR crops (N, S, S, 3)."""
-        pose, vis = pose_output(self.block), visibility_output(self.block)
-        out = self.network_outputs(crops_bgr, (pose, vis))
-        return out[pose], out[vis][..., 0]
+        """See :meth:`PoseStage.run_network`."""
+        return self.pose_stage.run_network(crops_bgr)
 
     def estimate(self, frames, boxes, margin=DEFAULT_MARGIN):
-        """One pose per (frame, box): dicts with ``joints2d`` (J, 3), ``z``, ``score``,
-        ``joints3d`` and ``crop`` (the uint8 crop)."""
-        if not len(frames):
-            return []
-        transforms = [crop_transform(b, self.size, margin=margin) for b in boxes]
-        crops = np.stack([t.apply_image(f) for t, f in zip(transforms, frames, strict=True)])
-        poses, vis = self.run_network(crops)
-        results = []
-        for t, pose, v, crop in zip(transforms, poses, vis, crops, strict=True):
-            xy = t.invert_points(pose[:, :2] * self.size)
-            joints2d = np.concatenate([xy, v[:, None]], axis=1)
-            joints3d, z = None, None
-            if self.dims == 3:
-                z = pose[:, 2].astype(np.float64)
-                joints3d = np.empty((self.num_joints, 3))
-                joints3d[:, :2] = (pose[:, :2] - pose[PELVIS, :2]) * CROP_SIDE_MM
-                joints3d[:, 2] = depth_to_mm(z, 0.0) - depth_to_mm(z[PELVIS], 0.0)
-            results.append({"joints2d": joints2d, "joints3d": joints3d, "z": z,
-                            "score": float(v.mean()), "crop": crop})
-        return results
+        """See :meth:`PoseStage.estimate`."""
+        return self.pose_stage.estimate(frames, boxes, margin)
 
     def detect_single(self, frames):
-        """Single-person poses of whole frames: find the person, crop, estimate.
+        """Single-person poses of whole frames: see :meth:`SinglePersonFinder.detect`."""
+        return self.finding_stage.detect(frames)
 
-        The person's box comes from a first pose estimated on the letterboxed frame (its
-        confident joints, padded), or with ``finder="heads"`` from the network's person
-        heads (``person_finder``). Then ``refine_passes`` times the crop is re-centred on
-        the joints estimated in it before the final estimate.
-        """
-        whole = [np.array([0.0, 0.0, f.shape[1], f.shape[0]]) for f in frames]
-        first = None
-        if self.finder == "heads":
-            transforms = [crop_transform(w, self.size, margin=1.0) for w in whole]
-            crops = np.stack([t.apply_image(f) for t, f in zip(transforms, frames, strict=True)])
-            heads = self.network_outputs(crops, (PERSON_CENTER, PERSON_REGRESS))
-            boxes = [box for box, _ in find_people(heads, transforms, self.size)]
-        else:
-            first = self.estimate(frames, whole, margin=1.0)
-            boxes = [P.box_from_joints(r["joints2d"]) for r in first]
-            boxes = [b if b is not None else w for b, w in zip(boxes, whole, strict=True)]
-        results = self.estimate(frames, boxes)
-        for _ in range(self.refine_passes):  # re-crop around the estimated joints
-            refined = [P.box_from_joints(r["joints2d"]) for r in results]
-            boxes = [b if r is None else r for b, r in zip(boxes, refined, strict=True)]
-            first = first or results  # heads: the first crop's pose is the other estimate
-            results = self.estimate(frames, boxes)
-        for i, result in enumerate(results):
-            result["person_score"] = result["score"] if first is None else person_score(
-                result["score"], first[i]["joints2d"], result["joints2d"], boxes[i])
-        return results, boxes
-
-    # -- videos -----------------------------------------------------------------------
-    def predict_video(self, path, progress=None, on_frame=None, max_frames=None,
-                      stream=None):
+    def predict_video(self, path, progress=None, on_frame=None, max_frames=None, stream=None):
         """The predictions dict (``docs/predictions_schema.md``) of a video or image file,
         or of a stream (a camera index or URL, or with ``stream=True`` a video file read
         as one; see ``sources.open_stream``).
@@ -281,156 +190,67 @@ class Predictor:
         return self._predict(iter([(0, image)]), "image", "<array>", None)
 
     def _predict(self, frames, kind, source, fps, progress=None, on_frame=None):
-        tracker = Tracker(self.max_missed)
-        smooth = self.smoothing is not None and bool(fps)
-        state = {"tracker": tracker, "windows": {}, "frames": [], "size": None,
-                 "runner": ActionRunner(self.action_models, self.dims, fps=fps),
-                 "smoothers": {} if smooth else None}
-        chunk = []
-        for index, frame in frames:
-            state["size"] = frame.shape[1], frame.shape[0]
-            chunk.append((index, frame))
-            if len(chunk) == self.batch_size:
-                self._chunk(chunk, state, fps, on_frame)
-                if progress:
-                    progress(len(chunk))
-                chunk = []
-        if chunk:
-            self._chunk(chunk, state, fps, on_frame)
+        follow = (FollowMany(self.detector, self.detect_every, self.crowded_every,
+                             self.max_missed, self.min_score) if self.multi_person
+                  else FollowOne(self.finding_stage, self.max_missed, self.min_score))
+        smoothing = JointSmoothing(self.smoothing, fps)
+        actions = TrackActions(self.action_models, self.dims, fps)
+        written = report.Frames(fps, on_frame)
+        for chunk in _chunks(frames, self.batch_size):
+            plan = follow.plan(chunk)  # who is where: found, detected or followed
+            results = self.pose_stage.estimate([p.frame for p in plan], [p.box for p in plan])
+            found = follow.settle(chunk, plan, results)  # per frame, the people reported
+            # (a lift stage, 2D -> 3D, goes here: on the settled poses, before smoothing)
+            for (index, _), people in zip(chunk, found, strict=True):
+                for result in people:
+                    smoothing.smooth(index, result)
+                    actions.add(index, result)
+            written.add(chunk, found)
             if progress:
                 progress(len(chunk))
-        if not state["frames"]:
+        if not written.frames:
             raise InputError(f"{source}: no frames could be decoded")
-        tracker.end_all()
-        return self._result(state, kind, source, fps)
-
-    def _chunk(self, chunk, state, fps, on_frame):
-        tracker = state["tracker"]
-        plan = []  # (position in chunk, track, box)
-        for pos, (index, frame) in enumerate(chunk):
-            if self.multi_person:
-                # more often where people overlap: a crop of two people is ambiguous
-                if index % self.detect_every == 0 or (index % self.crowded_every == 0
-                                                      and tracker.crowded(index)):
-                    tracker.update(self.detector(frame), index)
-            elif not tracker.active:
-                (result,), (box,) = self.detect_single([frame])
-                box = clip_box(box, frame.shape[1], frame.shape[0])
-                if result["person_score"] < self.min_score or box is None:
-                    continue  # nobody here: try again on the next frame
-                tracker.start(box, index)
-            plan += [(pos, t, t.predicted(index)) for t in tracker.active]
-        results = self.estimate([chunk[p][1] for p, _, _ in plan], [b for _, _, b in plan])
-        if not self.multi_person:
-            self._redetect(chunk, plan, results)
-        candidates = [[] for _ in chunk]
-        for (pos, track, _), result in zip(plan, results, strict=True):
-            height, width = chunk[pos][1].shape[:2]
-            result["box"] = clip_box(P.box_from_joints(result["joints2d"]), width, height)
-            if result["score"] >= self.min_score and result["box"] is not None:
-                candidates[pos].append((result, track))
-            elif not self.multi_person:  # single person: lost, re-detect next chunk
-                tracker.end(track)
-            # multi-person: an unsure pose is not reported; the detector decides the rest
-        found = [[] for _ in chunk]
-        for pos, (index, _) in enumerate(chunk):
-            pairs = candidates[pos]
-            keep = suppress_duplicates([r for r, _ in pairs], [t for _, t in pairs])
-            for (result, track), kept in zip(pairs, keep, strict=True):
-                if not kept:
-                    continue
-                tracker.seen(track, result["box"], index, result["joints2d"])
-                result["track"] = track.id
-                self._smooth(state, track.id, index, fps, result)
-                found[pos].append(result)
-                self._add_to_windows(state, track.id, index, result)
-        if self.multi_person:
-            tracker.prune(chunk[-1][0])
-        for pos, (index, frame) in enumerate(chunk):
-            people = [self._person(r) for r in found[pos]]
-            time = index / fps if fps else 0.0
-            state["frames"].append({"index": int(index), "time": round(time, 6),
-                                    "people": people})
-            if on_frame is not None:
-                on_frame(index, frame, people)
-
-    def _redetect(self, chunk, plan, results):
-        """Single person: re-detect the frames whose pose in the chunk's box is unsure."""
-        weak = [i for i, r in enumerate(results) if r["score"] < self.redetect_below]
-        if not weak:
-            return
-        again, boxes = self.detect_single([chunk[plan[i][0]][1] for i in weak])
-        for i, result, box in zip(weak, again, boxes, strict=True):
-            if result["score"] > results[i]["score"] and result["person_score"] >= self.min_score:
-                results[i] = result
-                plan[i][1].box = box  # the track continues from the re-detected box
-
-    def _smooth(self, state, track_id, index, fps, result):
-        """The track's One Euro filter over the result's joints (videos only)."""
-        if state["smoothers"] is None:
-            return
-        if track_id not in state["smoothers"]:
-            state["smoothers"][track_id] = TrackSmoother(self.smoothing)
-        smoother = state["smoothers"][track_id]
-        xy, joints3d = smoother(index / fps, result["joints2d"][:, :2], result["joints3d"])
-        result["joints2d"] = np.concatenate([xy, result["joints2d"][:, 2:]], axis=1)
-        if joints3d is not None:
-            result["joints3d"] = joints3d
-
-    def _add_to_windows(self, state, track_id, index, result):
-        if not self.action_models:
-            return
-        if track_id not in state["windows"]:
-            runner = state["runner"]
-            state["windows"][track_id] = ActionWindows(runner)
-        crop = result["crop"] if None in self.action_models else None
-        state["windows"][track_id].add(index, result["joints2d"], result["z"],
-                                       result["box"], crop)
-
-    @staticmethod
-    def _person(result):
-        # Rounded by NumPy, whole arrays at once: per-value round() cost 0.17 ms a frame,
-        # 5x this.
-        joints2d = np.asarray(result["joints2d"], np.float64)
-        joints2d = np.concatenate([np.round(joints2d[:, :2], 2), np.round(joints2d[:, 2:], 4)],
-                                  axis=1)
-        return {"track": int(result["track"]),
-                "box": np.round(np.asarray(result["box"], np.float64), 2).tolist(),
-                "score": round(float(result["score"]), 4), "joints2d": joints2d.tolist(),
-                "joints3d": None if result["joints3d"] is None
-                else np.round(np.asarray(result["joints3d"], np.float64), 1).tolist()}
-
-    def _result(self, state, kind, source, fps):
-        for windows in state["windows"].values():
-            windows.close()
-        state["runner"].flush()
-        tracks = []
-        for track in sorted(state["tracker"].finished, key=lambda t: t.id):
-            seen = [f for f in state["frames"] if any(p["track"] == track.id
-                                                      for p in f["people"])]
-            if not seen:  # a detection never confirmed by a pose
-                continue
-            windows = state["windows"].get(track.id)
-            tracks.append({"id": track.id, "first_frame": seen[0]["index"],
-                           "last_frame": seen[-1]["index"],
-                           "actions": windows.result(self.action_classes) if windows else {}})
-        width, height = state["size"]
-        return {**self.header(kind, source, fps, width, height),
-                "num_frames": len(state["frames"]), "frames": state["frames"],
-                "tracks": tracks}
+        tracks = actions.tracks(follow.finish(), written.frames, self.action_classes)
+        head = self.header(kind, source, fps, written.width, written.height)
+        return report.predictions(head, written.frames, tracks)
 
     def header(self, kind, source, fps, width, height) -> dict:
         """The predictions' fields other than ``frames`` and ``tracks``; ``num_frames`` is
         None (unknown until the input ends)."""
-        return {
-            "schema": SCHEMA, "source": source, "kind": kind, "width": int(width),
-            "height": int(height), "fps": fps, "num_frames": None,
-            "skeleton": {"name": self.skeleton.name, "joints": list(self.skeleton.joints),
-                         "links": [list(link) for link in self.skeleton.links]},
-            "model": {"weights": self.weights.source, "sha256": self.weights.sha256,
-                      "block": self.block},
-            "action_classes": self.action_classes,
-        }
+        model = {"weights": self.weights.source, "sha256": self.weights.sha256,
+                 "block": self.block}
+        return report.header(SCHEMA, kind, source, fps, width, height, self.skeleton, model,
+                             self.action_classes)
+
+
+def _check_options(pose, block, finder, detect_every, max_missed, crowded_every, min_score):
+    """Raise ValueError on a :class:`Predictor` option out of range (``pose``: the pose
+    network, which bounds ``block`` and says whether it has person heads)."""
+    if block is not None and not 1 <= block <= pose.num_blocks:
+        raise ValueError(f"--block must be in 1..{pose.num_blocks}, got {block}")
+    if finder not in FINDERS:
+        raise ValueError(f"finder must be one of {', '.join(FINDERS)}, got {finder!r}")
+    if finder == "heads" and not has_person_heads(pose.output_names):
+        raise ValueError("finder 'heads' needs a network with person heads (a mobile "
+                         "preset's)")
+    if detect_every < 1 or max_missed < 0:
+        raise ValueError("detect_every must be at least 1 and max_missed at least 0")
+    if crowded_every < 1:
+        raise ValueError("crowded_every must be at least 1")
+    if not 0.0 <= min_score <= 1.0:
+        raise ValueError(f"min_score must be in [0, 1], got {min_score}")
+
+
+def _chunks(frames, size):
+    """Lists of ``size`` (the last of at most ``size``) consecutive items of ``frames``."""
+    chunk = []
+    for item in frames:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _first(frames, count=None):

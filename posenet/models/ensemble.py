@@ -5,23 +5,23 @@ with other seeds) become one ``ActionNetwork(members=K)``: member ``i`` carries 
 ``i``'s weights, and the output ``action_<d>_1`` is the mean of the members'
 probabilities. Inference, evaluation and export read it as any action network::
 
-    python -m posenet.models.ensemble runs/span_actions_jhmdb runs/span_actions_jhmdb_s1 \\
+    posenet tools ensemble runs/span_actions_jhmdb runs/span_actions_jhmdb_s1 \\
         runs/span_actions_jhmdb_s2 --out runs/ensemble_jhmdb.keras
 
 (a run folder stands for its ``model.keras``). The "uncertain" threshold is calibrated on
-the ensemble afterwards (``posenet.evaluation.action_calibration --model ... --write``).
+the ensemble afterwards (``posenet tools action-calibration --model ... --write``).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 
 #: Config entries that may differ between members (the rest must match).
 _FREE = ("name", "trainable", "uncertain_below")
 
 
-def _model_path(path: str) -> str:
+def model_file(path: str) -> str:
+    """The ``.keras`` file of a network given as a run folder (its ``model.keras``) or a file."""
     return os.path.join(path, "model.keras") if os.path.isdir(path) else path
 
 
@@ -60,33 +60,3 @@ def join(networks, name="action_ensemble"):
             else:
                 raise ValueError(f"layer {layer.name!r} belongs to no dataset's branch")
     return ensemble
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m posenet.models.ensemble",
-        description="Join pose-only action networks (run folders or .keras files) of one "
-                    "recipe and several seeds into one network averaging them.")
-    parser.add_argument("networks", nargs="+", help="run folders or .keras files")
-    parser.add_argument("--out", required=True, help="the ensemble's .keras file")
-    args = parser.parse_args(argv)
-
-    import keras
-
-    import posenet.models  # noqa: F401  (registers the classes)
-    from posenet.io import save_model_atomic
-
-    if len(args.networks) < 2:
-        parser.error("an ensemble needs at least two networks")
-    networks = [keras.saving.load_model(_model_path(p), compile=False) for p in args.networks]
-    stem = os.path.splitext(os.path.basename(args.out))[0]
-    try:
-        ensemble = join(networks, name=stem)
-    except ValueError as error:
-        parser.error(str(error))
-    save_model_atomic(ensemble, args.out)
-    print(f"{args.out}: {len(networks)} members of {', '.join(args.networks)}")
-
-
-if __name__ == "__main__":
-    main()

@@ -6,7 +6,7 @@ person's limb in the crop, the other leg), so a joint no longer lands between th
 window is saved with the network (``softargmax_window`` of its config), so evaluation,
 inference and export all read it:
 
-    python -m posenet.models.softargmax_window weights/mobile_pose.keras --window 5 \\
+    posenet tools softargmax-window weights/mobile_pose.keras --window 5 \\
         --out weights/mobile_pose.keras
 
 The shipped ``mobile_pose.keras`` uses 5 cells of its 48x48 maps, chosen on 1000 LSPet
@@ -15,8 +15,6 @@ weights/README.md for the validation figures.
 """
 
 from __future__ import annotations
-
-import argparse
 
 
 def with_window(network, cells: int):
@@ -28,34 +26,3 @@ def with_window(network, cells: int):
         raise ValueError(f"{network.name} is not a single-frame pose network "
                          f"({type(network).__name__})")
     return network.with_window(check_window(cells))
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m posenet.models.softargmax_window",
-        description="Write a copy of a single-frame pose network (.keras) whose soft-argmax "
-                    "heads read only the cells around each heatmap's peak.")
-    parser.add_argument("network", help="the pose network's .keras file")
-    parser.add_argument("--window", type=int, required=True,
-                        help="radius in heatmap cells (0: the whole map, as trained)")
-    parser.add_argument("--out", required=True, help="the .keras file to write (atomically)")
-    args = parser.parse_args(argv)
-    if args.window < 0:
-        parser.error("--window must be >= 0")
-
-    import keras
-
-    import posenet.models  # noqa: F401  (registers the classes)
-    from posenet.io import save_model_atomic
-
-    network = keras.saving.load_model(args.network, compile=False)
-    try:
-        copy = with_window(network, args.window)
-    except ValueError as error:
-        parser.error(str(error))
-    save_model_atomic(copy, args.out)
-    print(f"{args.out}: {type(copy).__name__} with soft-argmax window {args.window}")
-
-
-if __name__ == "__main__":
-    main()

@@ -19,7 +19,7 @@ ACTION_SGD = dict(optimizer="sgd", lr=0.01, momentum=0.98, nesterov=True, lr_fac
 _SEQUENCES = dict(noise=0.02, drop=0.1, flip=0.5)
 #: Pose-only action training data that looks like the default pose network's output: its
 #: per-joint error on LSPet validation (``weights/pose_noise.json``, measured by
-#: ``python -m posenet.data.pose_noise``: per joint std 0.034-0.052 of the person's box
+#: ``posenet tools pose-noise``: per joint std 0.034-0.052 of the person's box
 #: side, 2.5-25% gross misses), correlated over frames (0.8), plus 5% dropped joints and
 #: flips (the shipped J-HMDB network's).
 _PREDICTED_SEQUENCES = dict(noise=0.0, drop=0.05, flip=0.5,
@@ -53,7 +53,7 @@ def _jhmdb_actions(split):
         "ground-truth sequences made to look predicted (_PREDICTED_SEQUENCES: the default "
         "pose network's per-joint error).\n"
         f"  posenet train {name} --out runs/{name}\n"
-        "  python -m posenet.evaluation.action_calibration runs/" + name + " --write\n"
+        "  posenet tools action-calibration runs/" + name + " --write\n"
         f"Validates top-1 accuracy on a held-out 10% of the train{split} sequences. Expected "
         "result (measured): val_accuracy 0.67 / 0.72 / 0.73 for splits 1 / 2 / 3 after 20 "
         "epochs; on the 43 held-out videos, multi-clip (product) 0.674 / 0.721 / 0.744 on "
@@ -111,7 +111,7 @@ def _span_actions(name, description, dataset, train_file, clip_span, steps, epoc
     frames (a whole J-HMDB clip), AdamW with a cosine rate, validated on a seeded 10% of
     the training videos: the same 10% whatever the run's seed (``holdout_seed`` 0), so
     the runs of several seeds (``--set seed=K``) are members of one ensemble
-    (``posenet.models.ensemble``) that is validated on videos none of them trained on."""
+    (``posenet tools ensemble``) that is validated on videos none of them trained on."""
     base = _geometry_actions(name, description, dataset, train_file, steps, epochs,
                              lr_drops=(), options=_SPAN_SEQUENCES)
     return dataclasses.replace(
@@ -130,7 +130,7 @@ def _jhmdb_span(split):
         "ground-truth sequences, half of them made to look predicted (_SPAN_SEQUENCES).\n"
         f"  posenet train {name} --out runs/{name}  (and --set seed=1, seed=2 into "
         f"runs/{name}_s1, _s2)\n"
-        f"  python -m posenet.models.ensemble runs/{name} runs/{name}_s1 runs/{name}_s2 "
+        f"  posenet tools ensemble runs/{name} runs/{name}_s1 runs/{name}_s2 "
         f"--out runs/{name}_ensemble.keras\n"
         f"  posenet evaluate --weights runs/{name}_ensemble.keras --dataset jhmdb --split "
         f"test{split}\n"
@@ -193,7 +193,7 @@ def pose_only_recipes() -> list[Recipe]:
             "Validates top-1 accuracy on a held-out 10% of the training videos. Expected result "
             "(measured): on the 126 held-out videos 0.976 on ground truth, 0.935 with the "
             "simulated error; test 0.969 multi-clip, 0.963 single clip; 'uncertain' below "
-            "0.859 (python -m posenet.evaluation.action_calibration runs/span_actions_penn).",
+            "0.859 (posenet tools action-calibration runs/span_actions_penn).",
             "penn_action", "penn_action_train.h5", clip_span=128, steps=54, epochs=60,
         ),
     ]
