@@ -44,6 +44,23 @@ from cli.paths import check_out_file
               type=click.Choice(("float32", "float16", "int8")),
               help="With --infer: the litert rows' precisions (repeatable: a litert row "
                    "each); default float32.")
+@click.option("--wild", "wild", is_flag=True,
+              help="Instead: frames right, gross errors, missed and false people of the "
+                   "Predictor (single-person before, with the detector, multi-person) on "
+                   "composite outdoor clips of LSPet training people (--frames, default 90; "
+                   "--weights; --runtime, default litert).")
+@click.option("--wild-clip", "wild_clips", multiple=True,
+              type=click.Choice(("offcentre_flare", "enters_late", "leaves_and_returns",
+                                 "small_far", "two_people")),
+              help="With --wild: only these clip kinds (repeatable; default all five).")
+@click.option("--wild-config", "wild_configs", multiple=True,
+              type=click.Choice(("pose", "detector", "multi", "true_box")),
+              help="With --wild: only these configurations (repeatable; default all): "
+                   "single-person with the whole-frame pose finder or the detector, "
+                   "multi-person, the pose network on the true box (the ceiling).")
+@click.option("--lspet", "lspet_folder", default="../shared/data/lspet", show_default=True,
+              type=click.Path(file_okay=False),
+              help="With --wild: the LSPet folder (images/ and joints.mat).")
 @click.option("--train", "train", is_flag=True,
               help="Instead: training samples/s of --recipe on one device and, with "
               "--distribute, on all visible devices, with the speed-up.")
@@ -53,9 +70,10 @@ from cli.paths import check_out_file
               help="With --train: the recipe whose model and batch are measured.")
 @click.option("--cpu-devices", type=click.IntRange(1, 64), default=None,
               help="With --train: split the CPU into N virtual devices first.")
-def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_path, infer,
-          num_frames, multi_person, jitter, weights, runtimes, precisions, train, distribute,
-          recipe_name, cpu_devices):
+@click.pass_context
+def bench(ctx, presets, blocks, batch_size, repeats, input_size, json_path, loader_path, infer,
+          num_frames, multi_person, jitter, weights, runtimes, precisions, wild, wild_clips,
+          wild_configs, lspet_folder, train, distribute, recipe_name, cpu_devices):
     """Parameters, GFLOPs per frame and frames/s of each preset, at every block.
 
     With --loader, the frames/s of one data-loader worker against the training frames/s of
@@ -77,6 +95,15 @@ def bench(presets, blocks, batch_size, repeats, input_size, json_path, loader_pa
         )
     if (distribute or cpu_devices) and not train:
         raise click.UsageError("--distribute and --cpu-devices go with --train")
+    if (wild_clips or wild_configs) and not wild:
+        raise click.UsageError("--wild-clip and --wild-config go with --wild")
+    if wild:
+        if len(runtimes) > 1 or precisions:
+            raise click.UsageError("--wild takes one --runtime and no --precision")
+        default = ctx.get_parameter_source("num_frames") is click.core.ParameterSource.DEFAULT
+        _bench_wild(weights, runtimes[0] if runtimes else "litert", 90 if default else num_frames,
+                    wild_clips, wild_configs, lspet_folder, json_path)
+        return
     if train:
         _bench_train(recipe_name, batch_size, repeats, distribute, cpu_devices, json_path)
         return
@@ -140,6 +167,41 @@ def _bench_train(recipe_name, batch_size, repeats, distribute, cpu_devices, json
     if json_path:
         write_json_atomic(json_path, {"recipe": recipe.name, "devices": devices, "rows": [
             {**vars(r), "efficiency": r.efficiency} for r in rows]})
+        click.echo(f"\nwrote {json_path}")
+
+
+def _bench_wild(weights, runtime, num_frames, kinds, config_keys, lspet_folder, json_path):
+    import os
+
+    from posenet.bench import wild_run
+    from posenet.bench.wild import WILD_CLIPS
+    from posenet.engine.errors import ExportError, WeightsError
+    from posenet.io import write_json_atomic
+
+    if weights not in (None, "default") and not os.path.isfile(weights):
+        raise click.BadParameter(f"{weights}: no such file", param_hint="--weights")
+    if not os.path.isdir(os.path.join(lspet_folder, "images")):
+        raise click.BadParameter(f"{lspet_folder}: no LSPet images/ folder here",
+                                 param_hint="--lspet")
+    clips = tuple(c for c in WILD_CLIPS if not kinds or c[0] in kinds)
+    names = [wild_run.CONFIG_KEYS[k] for k in config_keys]
+    configs = {name: wild_run.CONFIGS[name] for name in names} or None
+    click.echo(f"composite outdoor clips of LSPet training people: {len(clips)} x "
+               f"{num_frames} frames, 960x540, 30 frames/s\n")
+    click.echo(wild_run.HEADER)
+    click.echo(wild_run.RULE)
+    try:
+        result = wild_run.run_wild(
+            None if weights in (None, "default") else weights, runtime, configs, clips,
+            num_frames, lspet_folder=lspet_folder,
+            on_row=lambda row: click.echo(wild_run.format_row(row)))
+    except (OSError, ValueError, RuntimeError, WeightsError, ExportError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"\npose network runtime: {result['runtime']}")
+    for note in result["notes"]:
+        click.echo(note)
+    if json_path:
+        write_json_atomic(json_path, {"wild": wild_run.to_json(result)})
         click.echo(f"\nwrote {json_path}")
 
 

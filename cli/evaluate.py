@@ -130,10 +130,10 @@ def check_exportable(weights, runtime):
 @click.option("--find-person", is_flag=True,
               help="Pose protocols without the ground-truth box: the network finds the "
                    "person in the whole image, as `posenet infer` does (last block only).")
-@click.option("--finder", type=click.Choice(["pose", "heads"]), default="pose",
+@click.option("--finder", type=click.Choice(["detector", "pose", "heads"]), default="detector",
               show_default=True,
-              help="With --find-person: a first pose on the letterboxed image, or the mobile "
-                   "presets' person heads.")
+              help="With --find-person: the person detector (as `posenet infer`), a first "
+                   "pose on the letterboxed image, or the mobile presets' person heads.")
 @click.option("--runtime", type=click.Choice(RUNTIMES), default="keras", show_default=True,
               help="What runs the pose network: Keras, or its export run by LiteRT or ONNX "
                    "Runtime (exported once per weights into $POSENET_CACHE).")

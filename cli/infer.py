@@ -1,11 +1,11 @@
 """``posenet infer``: 2D/3D poses, tracks and actions of people in videos and images."""
 
-import contextlib
 import os
 import sys
-import time
 
 import click
+
+from cli.infer_output import progress_bar, say_native
 
 FORMATS = ("json", "csv", "npz", "jsonl")
 
@@ -55,13 +55,6 @@ def check_out_dir(out):
         raise click.ClickException(f"the output folder {out} is not writable")
 
 
-def output_stems(paths):
-    """A distinct output stem per input (``name``, or ``name_ext`` when names clash)."""
-    stems = [os.path.splitext(os.path.basename(p))[0] for p in paths]
-    return [s if stems.count(s) == 1 else f"{s}_{os.path.splitext(p)[1].lstrip('.')}"
-            for s, p in zip(stems, paths, strict=True)]
-
-
 def overlay_writer(path, out_base, info, save_video):
     """The OverlayWriter of ``--save-video`` (None without it) and the drawing function."""
     if not save_video:
@@ -76,53 +69,24 @@ def overlay_writer(path, out_base, info, save_video):
     return writer, draw_people
 
 
-def progress_bar(label, length):
-    """A progress display on stderr with the frame rate; returns (context, update(n)).
-    ``length`` None (an endless stream): a count of the frames done instead of a bar."""
-    started = time.perf_counter()
-    done = [0]
-
-    def rate():
-        return f"{done[0] / max(time.perf_counter() - started, 1e-9):.1f} frames/s"
-
-    if length is None:
-        @contextlib.contextmanager
-        def counting():
-            try:
-                yield
-            finally:
-                if done[0]:
-                    click.echo(err=True)  # end the line the count rewrites
-
-        def count(n):
-            done[0] += n
-            click.echo(f"\r{label}: {done[0]} frames, {rate()}", nl=False, err=True)
-
-        return counting(), count
-    bar = click.progressbar(length=length, label=label, item_show_func=lambda _: rate(),
-                            file=sys.stderr)
-
-    def update(n):
-        done[0] += n
-        bar.update(n, current_item=done[0])
-
-    return bar, update
-
-
 def process(predictor, path, out_base, fmt, save_video, max_frames=None):
-    """Predict one input and write its files atomically; returns the paths written."""
+    """Predict one input and write its files atomically; returns the paths written and the
+    predictions' warnings."""
     from posenet.inference import write_predictions
+    from posenet.inference.outputs_plan import make_folder, remove_empty
     from posenet.inference.sources import probe
 
     info = probe(path)
-    writer, draw = overlay_writer(path, out_base, info, save_video)
-    skeleton = predictor.skeleton.name
-
-    def on_frame(index, frame, people):
-        if writer is not None:
-            writer.write(draw(frame, people, skeleton=skeleton))
-
+    made = make_folder(os.path.dirname(out_base) or os.curdir)  # OUT/<sub-folder>
+    writer = done = None
     try:
+        writer, draw = overlay_writer(path, out_base, info, save_video)
+        skeleton = predictor.skeleton.name
+
+        def on_frame(index, frame, people):
+            if writer is not None:
+                writer.write(draw(frame, people, skeleton=skeleton))
+
         length = min(info.frame_count, max_frames or info.frame_count)
         bar, update = progress_bar(os.path.basename(path), length)
         with bar:
@@ -133,27 +97,32 @@ def process(predictor, path, out_base, fmt, save_video, max_frames=None):
         if writer is not None:
             written.append(writer.close())
             writer = None
-        return written
+        done = written, predictions["warnings"]
+        return done
     finally:
         if writer is not None:  # an error or Ctrl-C: no partial overlay
             writer.abort()
+        if done is None:  # nor an empty sub-folder
+            remove_empty(made)
 
 
 def process_stream(predictor, source, out_base, save_video, max_frames=None):
     """Predict a stream, appending each frame to ``<out_base>.jsonl`` as it is done;
-    returns the paths written. On Ctrl-C the frames done stay (and the overlay is
-    finished) before the interruption goes on."""
+    returns the paths written and the warnings. On Ctrl-C the frames done stay (and the
+    overlay is finished) before the interruption goes on."""
+    from posenet.inference.input_log import InputLog
     from posenet.inference.schema import JsonLinesWriter
     from posenet.inference.sources import open_stream
 
-    info, frames = open_stream(source)
+    log = InputLog()  # each frame's time from the decoder
+    info, frames = open_stream(source, log=log)
     writer, draw = overlay_writer(source, out_base, info, save_video)
     skeleton = predictor.skeleton.name
     lines = JsonLinesWriter(f"{out_base}.jsonl", predictor.header(
         info.kind, source, info.fps, info.width, info.height))
 
     def on_frame(index, frame, people):
-        lines.frame({"index": int(index), "time": round(index / info.fps, 6), "people": people})
+        lines.frame({"index": int(index), "time": round(log.time(index), 6), "people": people})
         if writer is not None:
             writer.write(draw(frame, people, skeleton=skeleton))
 
@@ -162,8 +131,9 @@ def process_stream(predictor, source, out_base, save_video, max_frames=None):
         bar, update = progress_bar(str(source), max_frames)
         with bar:
             predictions = predictor.predict_frames(frames, info, progress=update,
-                                                   on_frame=on_frame, max_frames=max_frames)
-        lines.close(predictions["tracks"])
+                                                   on_frame=on_frame, max_frames=max_frames,
+                                                   log=log)
+        lines.close(predictions["tracks"], predictions["warnings"])
     except KeyboardInterrupt:
         interrupted = True
         raise
@@ -175,7 +145,7 @@ def process_stream(predictor, source, out_base, save_video, max_frames=None):
         if interrupted:
             click.echo(f"{source}: stopped after {lines.count} frames, kept in "
                        f"{', '.join(written)}", err=True)
-    return written
+    return written, predictions["warnings"]
 
 
 def check_options(inputs, source, fmt, weights, block):
@@ -200,19 +170,52 @@ def check_options(inputs, source, fmt, weights, block):
                                  f"{blocks} blocks)", param_hint="--block")
 
 
-def readable_inputs(inputs):
-    """``(path, error or None)`` of each input file, each probed (decoded) right away."""
-    from posenet.inference.sources import InputError, expand_inputs, probe
+def planned_outputs(inputs, source, out_dir, fmt, save_video):
+    """``(items, plan)``: ``(path, error or None)`` of each input file (listed, not read
+    yet) and the ``outputs_plan.OutputPlan`` of the good ones; UsageError (before anything
+    is read or written) when an output would replace one of the inputs."""
+    from posenet.inference.outputs_plan import (
+        clash_message,
+        clobbered_inputs,
+        plan_outputs,
+        plan_stream,
+    )
+    from posenet.inference.sources import expand_inputs, stream_stem
 
-    items = []
-    for path, error in expand_inputs(inputs):
+    if source is not None:
+        items = [(source, None)]
+        plan = plan_stream(source, stream_stem(source), out_dir, save_video)
+        named = [source]
+    else:
+        items = expand_inputs(inputs)
+        plan = plan_outputs([p for p, e in items if e is None], out_dir, fmt, save_video)
+        named = [p for p, _ in items] + list(inputs)
+    clashes = clobbered_inputs(plan, named)
+    if clashes:
+        raise click.UsageError(clash_message(clashes, out_dir))
+    return items, plan
+
+
+def readable_inputs(items, plan, take):
+    """``(path, error or None)`` of each input file of ``items`` (an input given twice
+    once), each probed (decoded) right away; ``take()`` -> the native lines the probe
+    printed, kept per path in the returned dict."""
+    from posenet.inference.sources import InputError, probe
+
+    for path in plan.repeated:
+        click.echo(f"note: {path} is given more than once: processed once", err=True)
+    checked, native = [], {}
+    for path, error in items:
+        if error is None and (path not in plan.outputs or path in native):
+            continue  # the repeat of an input
         if error is None:
             try:
                 probe(path)
             except InputError as failure:
                 error = str(failure)
-        items.append((path, error))
-    return items
+            native[path] = take()
+        checked.append((path, error))
+    return checked, native
 
 
 @click.command()
@@ -233,7 +236,8 @@ def readable_inputs(inputs):
               show_default=True, help="Predictions file format (docs/predictions_schema.md); "
                                       "a --source stream is always jsonl.")
 @click.option("--save-video", is_flag=True,
-              help="Also write <stem>_overlay.mp4 with the people drawn on every frame.")
+              help="Also write <name>_overlay.mp4 with the people drawn on every frame "
+                   "(refused where that would replace an input).")
 @click.option("--multi-person", is_flag=True,
               help="Detect people (MoveNet MultiPose, weights/person_detector.keras) every "
                    "--detect-every frames and track them.")
@@ -244,6 +248,14 @@ def readable_inputs(inputs):
               help="Person score under which no person is reported (default 0.28, "
                    "calibrated: keeps 98% of people, rejects 91% of empty images; 0: a person "
                    "in every frame; see docs/predictions_schema.md).")
+@click.option("--finder", type=click.Choice(("detector", "pose", "heads")), default="detector",
+              show_default=True, help="How the single person is found when there is none "
+              "(first frame, person lost): the person detector, or a pose of the whole frame.")
+@click.option("--person", type=click.Choice(("largest", "central")), default="largest",
+              show_default=True, help="The single person among those detected (the one "
+              "followed until then is always preferred); see README, following people.")
+@click.option("--no-gating", is_flag=True,
+              help="Keep a limb joint's one-frame jumps (held by default on videos).")
 @click.option("--no-smoothing", is_flag=True,
               help="Report the joints as estimated, without the One Euro filter on videos.")
 @click.option("--block", type=click.IntRange(1), default=None,
@@ -266,30 +278,48 @@ def readable_inputs(inputs):
                    "for 0.7 PCK points on LSPet (calibrated on datasets/lspet_train.h5); "
                    "float16 halves the file.")
 def infer(inputs, source, max_frames, weights, out_dir, fmt, save_video, multi_person,
-          detect_every, min_score, no_smoothing, block, batch_size, device, runtime,
-          precision):
+          detect_every, min_score, finder, person, no_gating, no_smoothing, block, batch_size,
+          device, runtime, precision):
     """Estimate 2D/3D poses (and actions) of people in videos, images, folders or streams.
 
     INPUTS are video files, images, or folders of them (not recursive, sorted by name).
-    Each gives OUT/<stem>.<format>, written whole at its end; a bad input is reported and
-    skipped (exit status 1). Inputs, --weights and --block are checked before the model
-    loads. Ctrl-C leaves no partial file (a stream keeps its frames done) and exits 130.
+    Each gives one OUT/<name>.<format>, written whole at its end: <name> is the input's
+    file name without extension; inputs that share a name are told apart by their folder
+    relative to the common parent folder of all the inputs (a/x.jpg b/x.jpg:
+    OUT/a/x.json, OUT/b/x.json), or in one folder by their extension (x_jpg, x_png). The
+    names are decided before any work; an output that would replace one of the inputs is
+    refused (exit status 2), and outputs of an earlier run are replaced (said on stderr).
+    A bad input is reported and skipped (exit status 1). Inputs, --weights and --block
+    are checked before the model loads. stdout has only the written paths; warnings (a
+    varying frame rate, a truncated video, ...; also in the file's "warnings") and the
+    decoders' messages (in one line; all with posenet --verbose) go to stderr. Ctrl-C
+    leaves no partial file (a stream keeps its frames done) and exits 130.
     """
     check_options(inputs, source, fmt, weights, block)
     if precision != "float32" and runtime != "litert":
         raise click.BadParameter(f"{precision} is for --runtime litert, not {runtime}",
                                  param_hint="--precision")
+    planned = planned_outputs(inputs, source, out_dir, fmt, save_video)
     created = not os.path.isdir(out_dir)
     check_out_dir(out_dir)
     try:
         options = dict(block=block, multi_person=multi_person, batch_size=batch_size,
-                       detect_every=detect_every, runtime=runtime, precision=precision)
+                       detect_every=detect_every, runtime=runtime, precision=precision,
+                       finder=finder, person=person)
         if min_score is not None:
             options["min_score"] = min_score
         if no_smoothing:
             options["smoothing"] = None
-        run_infer(inputs, source, max_frames, weights, out_dir, fmt, save_video, options,
-                  device)
+        if no_gating:
+            options["max_jump"] = None
+        from posenet.native_output import NativeOutput, verbose
+
+        with NativeOutput(verbose()) as native:  # the decoders' messages off stdout
+            try:
+                run_infer(inputs, source, max_frames, weights, out_dir, fmt, save_video,
+                          options, device, planned, native.take)
+            finally:
+                say_native(None, native.take())  # what no input took (an error's)
     except BaseException:
         if created:  # a failure or Ctrl-C before any output leaves no empty folder
             try:
@@ -299,11 +329,18 @@ def infer(inputs, source, max_frames, weights, out_dir, fmt, save_video, multi_p
         raise
 
 
-def run_infer(inputs, source, max_frames, weights, out_dir, fmt, save_video, options, device):
-    """Check the inputs, load the model, and process each input (see ``infer``)."""
-    from posenet.inference.sources import InputError, stream_stem
+def run_infer(inputs, source, max_frames, weights, out_dir, fmt, save_video, options, device,
+              planned=None, take=list):
+    """Check the inputs, load the model, and process each input (see ``infer``);
+    ``planned``: :func:`planned_outputs`; ``take()``: the native lines printed since the
+    last call (``posenet.native_output.NativeOutput.take``)."""
+    from posenet.inference.sources import InputError
 
-    items = [(source, None)] if source is not None else readable_inputs(inputs)
+    items, plan = planned or planned_outputs(inputs, source, out_dir, fmt, save_video)
+    if source is None:
+        items, native = readable_inputs(items, plan, take)
+    else:
+        native = {}
     failed = [(p, e) for p, e in items if e is not None]
     for _, error in failed:
         click.echo(f"error: {error}", err=True)
@@ -318,14 +355,23 @@ def run_infer(inputs, source, max_frames, weights, out_dir, fmt, save_video, opt
         predictor = Predictor(weights, **options)
     except (WeightsError, ExportError, ValueError, RuntimeError) as error:
         raise click.ClickException(str(error)) from None
-    stems = [stream_stem(source)] if source is not None else output_stems(todo)
-    for path, stem in zip(todo, stems, strict=True):
-        base = os.path.join(out_dir, stem)
+    finally:
+        say_native(None, take())
+    replaced = [os.path.relpath(p, out_dir) for path in todo
+                for p in plan.outputs[path].paths if os.path.lexists(p)]
+    if replaced:
+        click.echo(f"note: replacing {len(replaced)} earlier output"
+                   f"{'s' if len(replaced) > 1 else ''} in {out_dir}: "
+                   f"{', '.join(replaced[:3])}{', ...' if len(replaced) > 3 else ''}", err=True)
+    for path in todo:
+        base = plan.outputs[path].base
         try:
             if source is not None:
-                written = process_stream(predictor, path, base, save_video, max_frames)
+                written, warnings = process_stream(predictor, path, base, save_video,
+                                                   max_frames)
             else:
-                written = process(predictor, path, base, fmt, save_video, max_frames)
+                written, warnings = process(predictor, path, base, fmt, save_video,
+                                            max_frames)
         except InputError as error:
             failed.append((path, str(error)))
             click.echo(f"error: {error}", err=True)
@@ -337,6 +383,10 @@ def run_infer(inputs, source, max_frames, weights, out_dir, fmt, save_video, opt
             click.echo(f"error: {path}: cannot write its outputs to {out_dir}: {reason}",
                        err=True)
             continue
+        finally:
+            say_native(path, native.get(path, []) + take())
+        for warning in warnings:
+            click.echo(f"warning: {path}: {warning}", err=True)
         click.echo(f"{path}: wrote {', '.join(written)}")
     if failed:
         click.echo(f"{len(failed)} of {len(items)} inputs failed", err=True)

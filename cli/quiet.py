@@ -21,7 +21,8 @@ QUIET_ENV = {
     # TensorFlow's and XLA's C++ logs of every level (Python exceptions still raise).
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "OPENCV_LOG_LEVEL": "ERROR",
-    "OPENCV_FFMPEG_LOGLEVEL": "16",  # AV_LOG_ERROR: FFmpeg's own errors still show
+    # Not OPENCV_FFMPEG_LOGLEVEL: set, it makes OpenCV print FFmpeg's log with printf, on
+    # stdout; unset, FFmpeg logs its errors on stderr (``posenet infer`` summarises them).
 }
 
 #: Python loggers of the libraries, kept to errors.

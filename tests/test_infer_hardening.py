@@ -206,7 +206,7 @@ def test_json_lines_round_trip(tmp_path):
     header = {"schema": "posenet-predictions/1", "source": "0", "kind": "stream",
               "width": 4, "height": 3, "fps": 30.0, "num_frames": None,
               "skeleton": {"name": "x", "joints": [], "links": []}, "model": {},
-              "action_classes": {}}
+              "action_classes": {}, "warnings": ["the frame rate varies"]}
     frames = [{"index": i, "time": i / 30, "people": []} for i in range(3)]
     pred = {**header, "num_frames": 3, "frames": frames, "tracks": []}
     write_predictions(pred, tmp_path / "a.jsonl")

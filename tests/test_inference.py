@@ -21,7 +21,7 @@ from tests.inference_fixtures import (
 )
 
 KEYS = {"schema", "source", "kind", "width", "height", "fps", "num_frames", "skeleton",
-        "model", "action_classes", "frames", "tracks"}
+        "model", "action_classes", "warnings", "frames", "tracks"}
 PERSON = {"track", "box", "score", "joints2d", "joints3d"}
 
 

@@ -258,11 +258,11 @@ class BoxFinder:
     def __init__(self, box):
         self.box, self.finds = box, 0
 
-    def find(self, frame):
+    def find(self, frame, previous=None):
         self.finds += 1
         return None if self.box is None else np.asarray(self.box, np.float64)
 
-    def redetect(self, frames, results):
+    def redetect(self, frames, results, previous=None):
         return []
 
 

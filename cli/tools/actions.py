@@ -5,8 +5,7 @@ import json
 
 import click
 
-from posenet.evaluation.action_calibration import KEEP, PRECISION
-from posenet.evaluation.out_of_class import H36M_FPS
+from posenet.evaluation.defaults import H36M_FPS, KEEP, PRECISION
 
 
 @click.command("action-calibration",

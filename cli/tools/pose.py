@@ -1,6 +1,6 @@
-"""``posenet tools window-choice | pose-noise | person-score``: measurements of the pose
-network that set its soft-argmax window, the action recipes' noise model and the
-Predictor's ``min_score``."""
+"""``posenet tools window-choice | pose-noise | person-score | joint-speed``: measurements
+that set the pose network's soft-argmax window, the action recipes' noise model, the
+Predictor's ``min_score`` and its gating threshold."""
 
 import os
 
@@ -100,3 +100,22 @@ def person_score(data, weights, every):
         raise click.ClickException(str(error)) from None
     for line in rate_lines(people, empty):
         click.echo(line)
+
+
+@click.command("joint-speed", short_help="Measure how far limb joints move between frames.")
+@click.option("--data", default="../shared/data/penn_action", show_default=True,
+              help="The Penn Action folder (with labels/).")
+@click.option("--split", type=click.Choice(["train", "test"]), default="train",
+              show_default=True)
+def joint_speed(data, split):
+    """Percentiles of the limb joints' moves between consecutive ground-truth frames of
+    Penn Action (torso lengths per frame at 30 frames/s): the gating stage's MAX_JUMP is
+    the 99.9th (``posenet.evaluation.joint_speed``)."""
+    if not os.path.isdir(os.path.join(data, "labels")):
+        raise click.BadParameter(f"{data} has no labels/ folder", param_hint="--data")
+    from posenet.evaluation.joint_speed import penn_moves, percentiles
+
+    moves = penn_moves(data, split)
+    click.echo(f"{len(moves)} limb joint moves ({split} clips)")
+    for level, value in percentiles(moves).items():
+        click.echo(f"{level:g}th percentile: {value:.3f} torso per frame")

@@ -4,5 +4,7 @@
   matrix-multiply rate;
 - ``loader``: batches per second of the data loaders against the training step;
 - ``runtimes``: model-only frames per second of each runtime (Keras, LiteRT, ONNX);
-- ``infer``: ``posenet infer`` end to end on rendered clips against model-only.
+- ``infer``: ``posenet infer`` end to end on rendered clips against model-only;
+- ``wild``, ``wild_run``: ``posenet bench --wild``, the Predictor on composite outdoor clips
+  of real people, scored against their truth.
 """

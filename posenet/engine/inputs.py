@@ -16,7 +16,6 @@ import cv2
 import numpy as np
 
 from posenet.data.augment import DEFAULT_MARGIN, crop_transform
-from posenet.data.sources import read_images
 from posenet.skeleton import get_skeleton, layout_name
 
 
@@ -62,6 +61,8 @@ def crop_batches(dataset, indices, size: int, batch_size: int, margin: float = D
     """Batches of the samples' crops without augmentation: ``(rows, transforms, x)`` with
     ``rows`` positions in ``indices``, their crop transforms and the network input
     (n, S, S, 3) RGB in [0, 1]."""
+    from posenet.data.sources import read_images  # imports Keras: only when needed
+
     indices = np.asarray(indices, np.int64)
     boxes = dataset.arrays("bbox", indices)
     for rows in batched(np.arange(len(indices)), batch_size):

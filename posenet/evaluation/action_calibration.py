@@ -45,11 +45,8 @@ import numpy as np
 from posenet.data.pose_sequences import normalised_sequence, pose_error
 from posenet.data.targets import select_joints
 from posenet.evaluation.clips import model_clips, video_label
+from posenet.evaluation.defaults import KEEP, PRECISION  # noqa: F401 (the targets)
 
-#: Calibration target: tracks labelled with a class are right this often (validation).
-PRECISION = 0.9
-#: Calibration target: this share of the right tracks keeps its label (validation).
-KEEP = 0.95
 #: The simulated pose error's correlation between consecutive frames.
 CORRELATION = 0.8
 

@@ -1,11 +1,20 @@
-"""What ``posenet evaluate`` reads before it loads a network: the shipped default file for
-the datasets asked for, and the block counts stored in a ``.keras`` file's config."""
+"""What the commands read before they load a network: the shipped default file for the
+datasets asked for, the block counts stored in a ``.keras`` file's config, and the
+calibrations' default targets. Imports no Keras."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from posenet.io import sha256_file
+
+#: Action calibration target: tracks labelled with a class are right this often
+#: (validation; ``action_calibration``).
+PRECISION = 0.9
+#: Action calibration target: this share of the right tracks keeps its label (validation).
+KEEP = 0.95
+#: Frames per second of the shared Human3.6M copy (every 5th frame of 50; ``out_of_class``).
+H36M_FPS = 10.0
 
 
 def default_weights_file(datasets, manifest=None) -> Path:

@@ -31,9 +31,7 @@ from posenet.data.action_labels import class_names, uncertain_below
 from posenet.data.time_sampling import sliding_spans, video_span
 from posenet.evaluation.action_calibration import window_inputs
 from posenet.evaluation.clips import sliding_clips
-
-#: Frames per second of the shared Human3.6M copy (every 5th frame of 50).
-H36M_FPS = 10.0
+from posenet.evaluation.defaults import H36M_FPS
 
 
 def sequences(path):

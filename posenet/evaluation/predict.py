@@ -65,9 +65,9 @@ def predict_found(model, dataset, indices, block: int, batch_size: int = 16,
     """Poses (n, J, D) of samples ``indices`` when the person must be found first.
 
     Each whole source image goes through ``posenet infer``'s single-person path
-    (``Predictor.detect_single``: the person found on the letterboxed image by
-    ``finder``, then cropped and estimated), so no ground-truth box is used. x, y in px
-    of the source image, z as predicted.
+    (``Predictor.detect_single``: the person found by ``finder``, then cropped and
+    estimated), so no ground-truth box is used. x, y in px of the source image, z as
+    predicted; NaN (a wrong joint to every protocol) where the person is not found.
     """
     from posenet.inference.predictor import Predictor
 
@@ -79,6 +79,9 @@ def predict_found(model, dataset, indices, block: int, batch_size: int = 16,
     for part in batched(np.asarray(indices, np.int64), batch_size):
         results, _ = predictor.detect_single(read_images(dataset, part))
         for r in results:
+            if r is None:  # nobody found: every joint missing
+                out.append(np.full((predictor.num_joints, predictor.dims), np.nan))
+                continue
             pose = r["joints2d"][:, :2]
             if r["z"] is not None:
                 pose = np.concatenate([pose, r["z"][:, None]], axis=1)

@@ -21,6 +21,11 @@ is its most probable class (``best``) when that class's mean probability (``conf
 reaches the action network's calibrated ``threshold`` (``ActionNetwork.uncertain_below``,
 set by ``posenet.evaluation.action_calibration`` on validation data), else
 ``"uncertain"``; a network saved without one uses :data:`DEFAULT_UNCERTAIN_BELOW`.
+
+An action is a motion: a track seen in fewer frames than the network reads
+(:func:`min_frames`: its T input frames, in seconds ``T / frame_rate``) is labelled
+``"uncertain"`` whatever its confidence (the probabilities are kept), since its windows
+repeat frames to fill the network's input.
 """
 
 from __future__ import annotations
@@ -36,15 +41,29 @@ from posenet.engine.inputs import to_input
 from posenet.outputs import action_output
 
 
-def track_actions(windows, classes, threshold) -> dict:
+def min_frames(model, fps=None) -> int:
+    """The fewest frames of a track for ``model`` to label its action: the T frames it
+    reads (``num_frames``), scaled to a video of ``fps`` frames/s by ``fps /
+    model.frame_rate`` when both are known (as :func:`~posenet.data.time_sampling.video_span`
+    scales its span), so the same seconds: ``T / frame_rate``."""
+    count = int(model.num_frames)
+    rate = getattr(model, "frame_rate", None)
+    if rate and fps and fps > 0:
+        count = max(1, int(round(count * fps / rate)))
+    return count
+
+
+def track_actions(windows, classes, threshold, short=False) -> dict:
     """One dataset's actions of a track from its ``windows`` (dicts with
     ``probabilities``): ``{"label", "best", "confidence", "threshold", "probabilities"}``
     where ``probabilities`` is the mean of the windows' and ``label`` is ``best`` (the
-    argmax) or ``"uncertain"`` when its mean probability is below ``threshold``."""
+    argmax) or ``"uncertain"`` when its mean probability is below ``threshold`` or the
+    track is ``short`` (fewer frames than the network reads)."""
     probs = np.mean([np.asarray(w["probabilities"], np.float64) for w in windows], axis=0)
     best = int(np.argmax(probs))
     confidence = float(probs[best])
-    return {"label": classes[best] if confidence >= threshold else UNCERTAIN,
+    sure = confidence >= threshold and not short
+    return {"label": classes[best] if sure else UNCERTAIN,
             "best": classes[best], "confidence": round(confidence, 6),
             "threshold": round(float(threshold), 6),
             "probabilities": [round(float(p), 6) for p in probs]}
@@ -98,13 +117,19 @@ class ActionWindows:
         self.windows[dataset].append({"start": int(start), "end": int(end),
                                       "probabilities": [round(float(p), 6) for p in probs]})
 
+    def too_short(self, dataset) -> bool:
+        """Whether the track has fewer frames than ``dataset``'s network reads
+        (:func:`min_frames`)."""
+        return self.count < self.runner.min_frames[self.runner.key(dataset)]
+
     def result(self, classes) -> dict:
         """``{dataset: {"label", "best", "confidence", "threshold", "probabilities",
         "windows"}}`` over the whole track (see :func:`track_actions`)."""
         result = {}
         for dataset, windows in self.windows.items():
             threshold = self.runner.threshold(dataset)
-            result[dataset] = {**track_actions(windows, classes[dataset], threshold),
+            result[dataset] = {**track_actions(windows, classes[dataset], threshold,
+                                               self.too_short(dataset)),
                                "windows": windows}
         return result
 
@@ -126,13 +151,19 @@ class ActionRunner:
         #: ``{model key: video frames of its windows}``
         self.window_lengths = {key: self.spans[key] if key is not None else model.num_frames
                                for key, model in models.items()}
+        #: ``{model key: the fewest frames of a track it labels}`` (:func:`min_frames`)
+        self.min_frames = {key: min_frames(model, fps) for key, model in models.items()}
         self.max_pending, self.max_clip_frames = int(max_pending), int(max_clip_frames)
         self.pending = {key: [] for key in models}  # key -> [(ActionWindows, items)]
 
+    def key(self, dataset):
+        """The key of the model that reads ``dataset``'s actions (None: the multitask
+        model)."""
+        return dataset if dataset in self.models else None
+
     def threshold(self, dataset) -> float:
         """The "uncertain" threshold of the model that reads ``dataset``'s actions."""
-        model = self.models.get(dataset, self.models.get(None))
-        return uncertain_below(model, dataset)
+        return uncertain_below(self.models[self.key(dataset)], dataset)
 
     def submit(self, windows, key, items):
         """Queue one window of model ``key`` (``items``: its tuples ``(frame, joints2d, z,

@@ -38,15 +38,20 @@ class TrackActions:
 
     Args:
         models: ``{dataset: ActionNetwork}`` and/or a multitask model under None
-            (:func:`action_models`); empty: no actions.
+            (:func:`action_models`); empty: no actions (as for a still image: an action
+            is a motion).
         dims: the pose network's coordinates per joint (2 or 3).
         fps: the video's frame rate (frames/s; None for an image).
+
+    After :meth:`tracks`, ``warnings`` says which tracks were too short for a network to
+    label (``actions.min_frames``).
     """
 
     def __init__(self, models, dims, fps):
-        self.models = models
+        self.models, self.fps = models, fps
         self.runner = ActionRunner(models, dims, fps=fps)
         self.windows: dict[int, ActionWindows] = {}
+        self.warnings: list[str] = []
 
     def add(self, index, result) -> None:
         """The pose ``result`` of track ``result["track"]`` in frame ``index``: its
@@ -67,7 +72,7 @@ class TrackActions:
         for windows in self.windows.values():
             windows.close()
         self.runner.flush()
-        tracks = []
+        tracks, short = [], {}
         for track in sorted(finished, key=lambda t: t.id):
             seen = [f for f in frames if any(p["track"] == track.id for p in f["people"])]
             if not seen:  # a detection never confirmed by a pose
@@ -76,4 +81,19 @@ class TrackActions:
             tracks.append({"id": track.id, "first_frame": seen[0]["index"],
                            "last_frame": seen[-1]["index"],
                            "actions": windows.result(classes) if windows else {}})
+            for dataset in (windows.windows if windows else ()):
+                if windows.too_short(dataset):
+                    short.setdefault(dataset, []).append(track.id)
+        self.warnings = [self._short_warning(dataset, ids) for dataset, ids in short.items()]
         return tracks
+
+    def _short_warning(self, dataset, ids) -> str:
+        key = self.runner.key(dataset)
+        model, count = self.models[key], self.runner.min_frames[key]
+        rate = getattr(model, "frame_rate", None)
+        seconds = count / self.fps if self.fps else (model.num_frames / rate if rate else None)
+        span = f"{count} frames" + (f" ({seconds:.2f} s)" if seconds else "")
+        which = "track" + ("s" if len(ids) > 1 else "") + " " + ", ".join(map(str, ids))
+        return (f"{which}: seen in fewer than {span}, the {model.num_frames} frames the "
+                f"{dataset} action network reads: {dataset} label \"uncertain\" (the "
+                "probabilities are kept)")

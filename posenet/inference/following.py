@@ -8,7 +8,10 @@ Single person (:class:`FollowOne`): when there is no track (first frame, or afte
 pose's confidence dropped below ``min_score``) the person is found in the whole frame
 (``finding``); later frames are cropped around the track's smoothed box, so a frame costs
 one network call, and a frame whose pose is not confident (under ``redetect_below``) is
-re-detected.
+re-detected. With the person detector (``finding.DetectorFinder``), every
+:data:`CONFIRM_EVERY` frames the detector checks that the person is still there: a track
+whose person the detector no longer sees ends (a pose network finds a pose in an empty
+background too), and so does a weak pose where the detector sees nobody.
 
 Several people (:class:`FollowMany`): a person detector (MoveNet MultiPose by default,
 ``posenet.inference.detector``) runs every ``detect_every`` frames, every
@@ -29,8 +32,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from posenet.inference.people import MIN_SCORE, box_from_joints, clip_box
+from posenet.inference.finding import CONTINUES
+from posenet.inference.people import MIN_SCORE, box_from_joints, clip_box, iou
 from posenet.inference.tracking import Track, Tracker, suppress_duplicates
+
+#: Frames between the detector's checks that the single person followed is still there
+#: (and still the main person): at most this many frames report a person who has left.
+CONFIRM_EVERY = 15
 
 
 class Planned(NamedTuple):
@@ -110,22 +118,39 @@ class FollowOne(Following):
     """One person, found by a :class:`~posenet.inference.finding.SinglePersonFinder`
     when there is no track, re-detected where the pose is weak, lost when unsure."""
 
-    def __init__(self, finder, max_missed=30, min_score=MIN_SCORE):
+    def __init__(self, finder, max_missed=30, min_score=MIN_SCORE, confirm_every=CONFIRM_EVERY):
         super().__init__(max_missed, min_score)
         self.finder = finder
+        self.last_box = None  # of the person followed until the track was lost
+        # only a finder that can tell that nobody is there confirms a track
+        self.confirm_every = confirm_every if getattr(finder, "confirms", False) else None
 
     def look(self, index, frame):
-        if not self.tracker.active:
-            box = self.finder.find(frame)
+        (track,) = self.tracker.active or (None,)
+        if track is not None and self.confirm_every and index % self.confirm_every == 0:
+            box = self.finder.find(frame, track.predicted(index))
+            if box is not None and iou(box, track.predicted(index))[0, 0] > CONTINUES:
+                return  # still there
+            self.tracker.end(track)  # gone, or another person is now the main one
+            if box is not None:
+                self.tracker.start(box, index)
+            return
+        if track is None:
+            box = self.finder.find(frame, self.last_box)
             if box is not None:  # else nobody here: try again on the next frame
                 self.tracker.start(box, index)
 
     def check(self, plan, results):
-        for i, result, box in self.finder.redetect([p.frame for p in plan], results):
+        redone = self.finder.redetect([p.frame for p in plan], results, [p.box for p in plan])
+        for i, result, box in redone:
+            if result is None:  # the detector sees nobody: the weak pose is no person
+                results[i] = {**results[i], "score": 0.0}
+                continue
             results[i] = result
             plan[i].track.box = box  # the track continues from the re-detected box
 
     def unsure(self, track):
+        self.last_box = track.box  # a detector finder prefers this person when it looks again
         self.tracker.end(track)  # lost: re-detected in the next chunk
 
 

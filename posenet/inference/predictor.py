@@ -11,8 +11,9 @@ network call per chunk):
 2. crop and estimate (``pose_stage``): each person's crop through the pose network, the
    joints back in image px (3D joints in root-relative mm);
 3. (a lift stage, 2D -> 3D, would go here: after the tracks are settled, before smoothing)
-4. smooth (``smoothing_stage``): each track's joints through a One Euro filter, on videos
-   (``smoothing=None`` turns it off);
+4. gate and smooth (``gating``, ``smoothing_stage``): a limb joint that jumps further in
+   one frame than people move is held; each track's joints through a One Euro filter, on
+   videos (``max_jump=None``, ``smoothing=None`` turn them off);
 5. actions (``actions_stage``): each track's poses in sliding windows through the action
    models;
 6. the predictions dict (``report``; ``docs/predictions_schema.md``).
@@ -41,10 +42,12 @@ from posenet.engine.weights import load_weights
 from posenet.export.cache import runtime_for
 from posenet.inference import report
 from posenet.inference.actions_stage import TrackActions, action_models
-from posenet.inference.detector import MultiPoseDetector
+from posenet.inference.detector import DEFAULT_DETECTOR, MultiPoseDetector, at_scales
 from posenet.inference.detector_runtime import for_pose_runtime
-from posenet.inference.finding import SinglePersonFinder
+from posenet.inference.finding import CHOICES, make_finder
 from posenet.inference.following import FollowMany, FollowOne
+from posenet.inference.gating import MAX_JUMP, JumpGating
+from posenet.inference.input_log import InputLog, size_warnings
 from posenet.inference.people import (  # noqa: F401 (re-exported: the API was here)
     DRIFT_SCALE,
     MIN_BOX_SIDE,
@@ -60,8 +63,10 @@ from posenet.inference.sources import InputError, is_stream, iter_frames, open_s
 from posenet.skeleton import get_skeleton, layout_name
 
 SCHEMA = "posenet-predictions/1"
-#: Ways of finding the single person in a whole frame (see ``Predictor.detect_single``).
-FINDERS = ("pose", "heads")
+#: Ways of finding the single person in a whole frame (see ``Predictor.detect_single``):
+#: the person detector (the default), the pose network on the letterboxed frame, or a
+#: mobile network's person heads.
+FINDERS = ("detector", "pose", "heads")
 #: Millimetres spanned by the side of a person crop (weak perspective; see ``pose_stage``).
 CROP_SIDE_MM = DEPTH_RANGE_MM
 
@@ -86,13 +91,24 @@ class Predictor:
         max_missed: frames a track survives without a detection (multi-person).
         smoothing: :class:`SmoothingConfig` of the joints' One Euro filter on videos
             (default: its defaults); None: no smoothing.
+        max_jump: torso lengths a limb joint may move in one frame at 30 frames/s before
+            it is held as an implausible jump (``gating``; default measured on Penn
+            Action); None: no gating.
         redetect_below: mean joint confidence under which a track is re-detected.
         min_score: person score under which no person is reported (see the module
             docstring; default :data:`MIN_SCORE`, calibrated; 0 reports a person in every
             frame). In multi-person mode it applies to each detected person's mean joint
             confidence (the detector decides who is a person).
-        finder: how a person is found in a whole frame: ``pose`` (the pose network on the
-            letterboxed frame) or ``heads`` (the person heads of a mobile network).
+        finder: how the single person is found in a whole frame, on the first frame and
+            whenever the pose is lost or unsure: ``detector`` (the person detector, the
+            default; the same one as multi-person mode's), ``pose`` (the pose network on the
+            letterboxed frame) or ``heads`` (the person heads of a mobile network). Without
+            a detector (no ``detector`` given and no shipped detector file) ``detector``
+            falls back to ``pose``.
+        person: which detected person is the single person (``finder="detector"``):
+            ``largest`` (the largest box) or ``central`` (nearest the frame's centre); a
+            person who continues the one followed until then is always preferred
+            (``finding.main_person``).
         refine_passes: times the found person's crop is re-centred on the joints estimated
             in it before the final estimate.
         runtime: what runs the pose network: ``keras``, or ``litert`` / ``onnx`` (exported
@@ -104,11 +120,15 @@ class Predictor:
 
     def __init__(self, weights=None, block=None, multi_person=False, batch_size=16,
                  detector=None, detect_every=4, max_missed=30, redetect_below=0.4,
-                 min_score=MIN_SCORE, finder="pose", refine_passes=1, smoothing="default",
-                 runtime="keras", crowded_every=2, precision="float32"):
+                 min_score=MIN_SCORE, finder="detector", refine_passes=1, smoothing="default",
+                 runtime="keras", crowded_every=2, precision="float32", person="largest",
+                 max_jump=MAX_JUMP):
         self.weights = load_weights(weights)
         pose = self.weights.pose
-        _check_options(pose, block, finder, detect_every, max_missed, crowded_every, min_score)
+        _check_options(pose, block, finder, detect_every, max_missed, crowded_every, min_score,
+                       person)
+        if finder == "detector" and detector is None and not DEFAULT_DETECTOR.is_file():
+            finder = "pose"  # no detector to find people with: the whole-frame pose
         self.block = pose.num_blocks if block is None else int(block)
         self.network = pose if self.block == pose.num_blocks else pose.truncated(self.block)
         self.runtime = runtime_for(runtime, self.network, self.block, pose.num_blocks,
@@ -120,6 +140,7 @@ class Predictor:
         self.detect_every, self.max_missed = int(detect_every), int(max_missed)
         self.crowded_every = int(crowded_every)
         self.smoothing = SmoothingConfig() if smoothing == "default" else smoothing
+        self.max_jump = max_jump
         self.redetect_below, self.min_score = float(redetect_below), float(min_score)
         self.finder, self.refine_passes = finder, int(refine_passes)
         self.detector_runtime = for_pose_runtime(runtime)  # the default detector's
@@ -131,8 +152,10 @@ class Predictor:
         # the stages that keep no state between inputs (the others are made per input)
         self.pose_stage = PoseStage(self.runtime, self.block, self.size, self.num_joints,
                                     self.dims, self.batch_size, CROP_SIDE_MM)
-        self.finding_stage = SinglePersonFinder(self.pose_stage, finder, self.refine_passes,
-                                                self.redetect_below, self.min_score)
+        # with the detector finder, the detector is built the first time someone is looked for
+        self.finding_stage = make_finder(self.pose_stage, finder, self._find_people,
+                                         person, self.refine_passes, self.redetect_below,
+                                         self.min_score)
 
     @property
     def detector(self):
@@ -140,6 +163,14 @@ class Predictor:
         if self._detector is None:
             self._detector = MultiPoseDetector(runtime=self.detector_runtime)
         return self._detector
+
+    def _find_people(self, frame):
+        """The single-person finder's detections: the shipped detector at several scales
+        (``detector.at_scales``), a detector given by the caller as it is."""
+        detector = self.detector
+        if isinstance(detector, MultiPoseDetector):
+            return at_scales(detector, frame)
+        return detector(frame)
 
     def network_outputs(self, crops_bgr, names=None) -> dict:
         """See :meth:`PoseStage.network_outputs`."""
@@ -154,7 +185,9 @@ class Predictor:
         return self.pose_stage.estimate(frames, boxes, margin)
 
     def detect_single(self, frames):
-        """Single-person poses of whole frames: see :meth:`SinglePersonFinder.detect`."""
+        """Single-person poses of whole frames: ``(results, boxes)``, see
+        :meth:`SinglePersonFinder.detect` (with the detector finder,
+        :meth:`DetectorFinder.detect`: None and None where nobody is detected)."""
         return self.finding_stage.detect(frames)
 
     def predict_video(self, path, progress=None, on_frame=None, max_frames=None, stream=None):
@@ -166,20 +199,24 @@ class Predictor:
         frame, people)`` after each frame (e.g. to write an overlay, or a stream's lines);
         ``max_frames`` stops after that many frames.
         """
+        log = InputLog()  # the decoder's timestamps and what it says (``input_log``)
         if stream or (stream is None and is_stream(path)):
-            info, frames = open_stream(path, 2 * self.batch_size)
+            info, frames = open_stream(path, 2 * self.batch_size, log=log)
         else:
             info = probe(path)
-            frames = iter_frames(path, info.kind, 2 * self.batch_size)
-        return self.predict_frames(frames, info, progress, on_frame, max_frames)
+            log.describe(info)
+            frames = iter_frames(path, info.kind, 2 * self.batch_size, log=log)
+        return self.predict_frames(frames, info, progress, on_frame, max_frames, log)
 
-    def predict_frames(self, frames, info, progress=None, on_frame=None, max_frames=None):
+    def predict_frames(self, frames, info, progress=None, on_frame=None, max_frames=None,
+                       log=None):
         """The predictions dict of ``frames``, a generator of ``(index, frame)`` (closed at
-        the end), described by ``info`` (a ``sources.MediaInfo``); see
+        the end), described by ``info`` (a ``sources.MediaInfo``); ``log``: the
+        ``input_log.InputLog`` their decoding fills (None: times are ``index / fps``); see
         :meth:`predict_video`."""
         frames = _first(frames, max_frames)
         return self._predict(frames, info.kind, os.fspath(info.path), info.fps, progress,
-                             on_frame)
+                             on_frame, log)
 
     def predict_image(self, image_bgr):
         """The predictions dict of one (H, W, 3) uint8 BGR image."""
@@ -189,13 +226,16 @@ class Predictor:
                              f"{image.dtype}")
         return self._predict(iter([(0, image)]), "image", "<array>", None)
 
-    def _predict(self, frames, kind, source, fps, progress=None, on_frame=None):
+    def _predict(self, frames, kind, source, fps, progress=None, on_frame=None, log=None):
+        log = log if log is not None else InputLog(fps)
         follow = (FollowMany(self.detector, self.detect_every, self.crowded_every,
                              self.max_missed, self.min_score) if self.multi_person
                   else FollowOne(self.finding_stage, self.max_missed, self.min_score))
+        gating = JumpGating(self.skeleton, fps, self.max_jump)
         smoothing = JointSmoothing(self.smoothing, fps)
-        actions = TrackActions(self.action_models, self.dims, fps)
-        written = report.Frames(fps, on_frame)
+        # an action is a motion: none on a still image
+        actions = TrackActions(self.action_models if kind != "image" else {}, self.dims, fps)
+        written = report.Frames(fps, on_frame, log.time)
         for chunk in _chunks(frames, self.batch_size):
             plan = follow.plan(chunk)  # who is where: found, detected or followed
             results = self.pose_stage.estimate([p.frame for p in plan], [p.box for p in plan])
@@ -203,6 +243,7 @@ class Predictor:
             # (a lift stage, 2D -> 3D, goes here: on the settled poses, before smoothing)
             for (index, _), people in zip(chunk, found, strict=True):
                 for result in people:
+                    gating.gate(index, result)
                     smoothing.smooth(index, result)
                     actions.add(index, result)
             written.add(chunk, found)
@@ -212,7 +253,9 @@ class Predictor:
             raise InputError(f"{source}: no frames could be decoded")
         tracks = actions.tracks(follow.finish(), written.frames, self.action_classes)
         head = self.header(kind, source, fps, written.width, written.height)
-        return report.predictions(head, written.frames, tracks)
+        warnings = [*log.warnings(), *size_warnings(written.width, written.height, self.size),
+                    *actions.warnings]
+        return report.predictions(head, written.frames, tracks, warnings)
 
     def header(self, kind, source, fps, width, height) -> dict:
         """The predictions' fields other than ``frames`` and ``tracks``; ``num_frames`` is
@@ -223,7 +266,8 @@ class Predictor:
                              self.action_classes)
 
 
-def _check_options(pose, block, finder, detect_every, max_missed, crowded_every, min_score):
+def _check_options(pose, block, finder, detect_every, max_missed, crowded_every, min_score,
+                   person):
     """Raise ValueError on a :class:`Predictor` option out of range (``pose``: the pose
     network, which bounds ``block`` and says whether it has person heads)."""
     if block is not None and not 1 <= block <= pose.num_blocks:
@@ -239,6 +283,8 @@ def _check_options(pose, block, finder, detect_every, max_missed, crowded_every,
         raise ValueError("crowded_every must be at least 1")
     if not 0.0 <= min_score <= 1.0:
         raise ValueError(f"min_score must be in [0, 1], got {min_score}")
+    if person not in CHOICES:
+        raise ValueError(f"person must be one of {', '.join(CHOICES)}, got {person!r}")
 
 
 def _chunks(frames, size):

@@ -9,16 +9,18 @@ from __future__ import annotations
 import numpy as np
 
 
-def header(schema, kind, source, fps, width, height, skeleton, model, action_classes) -> dict:
+def header(schema, kind, source, fps, width, height, skeleton, model, action_classes,
+           warnings=()) -> dict:
     """The predictions' fields other than ``frames`` and ``tracks``, ``num_frames`` None:
     ``width``, ``height`` in px, ``fps`` frames/s (None for an image), ``skeleton`` a
-    ``posenet.skeleton.Skeleton``, ``model`` the weights' description."""
+    ``posenet.skeleton.Skeleton``, ``model`` the weights' description, ``warnings`` the
+    input's (sentences; ``input_log``)."""
     return {
         "schema": schema, "source": source, "kind": kind, "width": int(width),
         "height": int(height), "fps": fps, "num_frames": None,
         "skeleton": {"name": skeleton.name, "joints": list(skeleton.joints),
                      "links": [list(link) for link in skeleton.links]},
-        "model": model, "action_classes": action_classes,
+        "model": model, "action_classes": action_classes, "warnings": list(warnings),
     }
 
 
@@ -35,16 +37,21 @@ def person(result) -> dict:
             else np.round(np.asarray(result["joints3d"], np.float64), 1).tolist()}
 
 
-def frame_entry(index, fps, people) -> dict:
-    """One frame's entry: its ``index``, ``time`` (s; 0 without ``fps``) and ``people``."""
-    time = index / fps if fps else 0.0
+def frame_entry(index, fps, people, time=None) -> dict:
+    """One frame's entry: its ``index``, ``time`` (s: ``time``, else ``index / fps``; 0
+    without ``fps``) and ``people``."""
+    if time is None:
+        time = index / fps if fps else 0.0
     return {"index": int(index), "time": round(time, 6), "people": people}
 
 
-def predictions(head, frames, tracks) -> dict:
-    """The whole predictions dict: the ``head`` (:func:`header`), ``frames`` and
-    ``tracks``."""
-    return {**head, "num_frames": len(frames), "frames": frames, "tracks": tracks}
+def predictions(head, frames, tracks, warnings=None) -> dict:
+    """The whole predictions dict: the ``head`` (:func:`header`), ``frames``, ``tracks``
+    and, when given, the input's ``warnings`` (else the head's)."""
+    done = {**head, "num_frames": len(frames), "frames": frames, "tracks": tracks}
+    if warnings is not None:
+        done["warnings"] = list(warnings)
+    return done
 
 
 class Frames:
@@ -53,10 +60,12 @@ class Frames:
     Args:
         fps: the video's frame rate (frames/s; None for an image).
         on_frame: called ``on_frame(index, frame, people)`` after each frame, or None.
+        clock: ``clock(index)`` -> the frame's time in s (the decoder's,
+            ``InputLog.time``); None: ``index / fps``.
     """
 
-    def __init__(self, fps, on_frame=None):
-        self.fps, self.on_frame = fps, on_frame
+    def __init__(self, fps, on_frame=None, clock=None):
+        self.fps, self.on_frame, self.clock = fps, on_frame, clock
         self.frames: list[dict] = []
         self.width = self.height = None  # px, of the last frame
 
@@ -66,6 +75,7 @@ class Frames:
         for (index, frame), results in zip(chunk, found, strict=True):
             self.height, self.width = frame.shape[:2]
             people = [person(r) for r in results]
-            self.frames.append(frame_entry(index, self.fps, people))
+            time = self.clock(index) if self.clock is not None else None
+            self.frames.append(frame_entry(index, self.fps, people, time))
             if self.on_frame is not None:
                 self.on_frame(index, frame, people)

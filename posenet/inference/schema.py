@@ -21,7 +21,7 @@ from posenet.io import atomic_path
 FORMATS = ("json", "csv", "npz", "jsonl")
 #: Keys of the header: everything but the per-frame people and the tracks.
 HEADER = ("schema", "source", "kind", "width", "height", "fps", "num_frames", "skeleton",
-          "model", "action_classes")
+          "model", "action_classes", "warnings")
 CSV_MARK = "# posenet "
 
 
@@ -50,19 +50,25 @@ def _write_json(pred, path):
         f.write("{\n " + ",\n ".join(lines) + "\n}\n")
 
 
+def _header(pred) -> dict:
+    """The header fields of ``pred``; ``warnings`` [] where a file older than it has none."""
+    return {k: pred.get(k, []) if k == "warnings" else pred[k] for k in HEADER}
+
+
 def _write_jsonl(pred, path):
-    writer = JsonLinesWriter(path, {k: pred[k] for k in HEADER})
+    writer = JsonLinesWriter(path, _header(pred))
     for frame in pred["frames"]:
         writer.frame(frame)
-    writer.close(pred["tracks"])
+    writer.close(pred["tracks"], pred.get("warnings", []))
 
 
 class JsonLinesWriter:
     """Predictions as JSON Lines at ``path``: the header (every field but ``frames`` and
     ``tracks``) on the first line, then one ``{"index", "time", "people"}`` line per
     :meth:`frame`, each flushed at once, and on :meth:`close` a last line ``{"num_frames",
-    "tracks"}``. A file without that line is a stream that was stopped: it reads back with
-    its frames and no tracks."""
+    "tracks", "warnings"}`` (the warnings of the whole input, known at its end). A file
+    without that line is a stream that was stopped: it reads back with its frames, no
+    tracks and the header's warnings."""
 
     def __init__(self, path, header):
         self.path, self.count = os.fspath(path), 0
@@ -79,12 +85,13 @@ class JsonLinesWriter:
         self._line({"index": frame["index"], "time": frame["time"], "people": frame["people"]})
         self.count += 1
 
-    def close(self, tracks=None):
+    def close(self, tracks=None, warnings=None):
         """Finish the file; ``tracks`` None (an interrupted stream) adds no last line."""
         if self._file.closed:
             return
         if tracks is not None:
-            self._line({"num_frames": self.count, "tracks": tracks})
+            self._line({"num_frames": self.count, "tracks": tracks,
+                        "warnings": list(warnings or [])})
         self._file.close()
 
 
@@ -93,11 +100,13 @@ def _read_jsonl(path):
         lines = [json.loads(line) for line in f if line.strip()]
     if not lines or "schema" not in lines[0]:
         raise ValueError(f"{path}: not a posenet predictions JSON Lines file (no header)")
-    pred = {k: lines[0].get(k) for k in HEADER}
+    pred = _header({"warnings": [], **lines[0]})
     pred["frames"] = [item for item in lines[1:] if "index" in item]
     pred["num_frames"] = len(pred["frames"])
     ends = [item for item in lines[1:] if "tracks" in item]
     pred["tracks"] = ends[-1]["tracks"] if ends else []
+    if ends and "warnings" in ends[-1]:
+        pred["warnings"] = ends[-1]["warnings"]
     return pred
 
 
@@ -118,7 +127,9 @@ def _write_csv(pred, path):
               for t in pred["tracks"]}
     datasets = list(pred["action_classes"])
     three = _has_3d(pred)
-    header = {k: pred[k] for k in HEADER} | {"tracks": pred["tracks"]}
+    # the frames' times too: a frame without people has no row to carry its time
+    header = _header(pred) | {"tracks": pred["tracks"],
+                              "times": [f["time"] for f in pred["frames"]]}
     with open(path, "w", newline="") as f:
         # One comment line carries what rows cannot (metadata and track actions); CSV
         # readers skip it with comment="#".
@@ -152,7 +163,7 @@ def _write_npz(pred, path):
             joints2d[i, k] = p["joints2d"]
             if p["joints3d"] is not None:
                 joints3d[i, k] = p["joints3d"]
-    header = {k: pred[k] for k in HEADER} | {"tracks": pred["tracks"], "has_3d": _has_3d(pred)}
+    header = _header(pred) | {"tracks": pred["tracks"], "has_3d": _has_3d(pred)}
     arrays = {
         "meta": np.array(json.dumps(header)),
         "frames": np.array([f["index"] for f in frames], np.int64),
@@ -205,8 +216,8 @@ def _read_csv(path):
     columns, rows = rows[0], rows[1:]
     num_joints = len(header["skeleton"]["joints"])
     three = any(c.endswith("_X") for c in columns)
-    pred = {k: header[k] for k in HEADER}
-    frames = _empty_frames(header)
+    pred = _header(header)
+    frames = _empty_frames(header, header.get("times"))
     for row in rows:
         values = [float(v) for v in row[3:8 + 3 * num_joints * (2 if three else 1)]]
         box, score, rest = values[:4], values[4], values[5:]
@@ -227,7 +238,7 @@ def _read_npz(path):
     with np.load(path, allow_pickle=False) as data:
         header = json.loads(str(data["meta"]))
         arrays = {k: data[k] for k in data.files if k != "meta"}
-    pred = {k: header[k] for k in HEADER}
+    pred = _header(header)
     frames = _empty_frames(header, [float(t) for t in arrays["times"]])
     for i, frame in enumerate(frames):
         frame["index"] = int(arrays["frames"][i])

@@ -25,6 +25,7 @@ import threading
 
 import cv2
 
+from posenet.inference.input_log import image_notes
 from posenet.io import read_keras_config
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv")
@@ -142,9 +143,10 @@ def stream_stem(source) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "stream"
 
 
-def open_stream(source, prefetch=32):
+def open_stream(source, prefetch=32, log=None):
     """``(MediaInfo, frames)`` of a camera index, URL or video file read as a stream;
-    ``frames`` yields ``(index, frame)`` from the first frame on (see :func:`iter_frames`).
+    ``frames`` yields ``(index, frame)`` from the first frame on (see :func:`iter_frames`;
+    ``log``, an ``input_log.InputLog``, gets the rate and each frame's timestamp).
     InputError when it cannot be opened or gives no frame."""
     text = str(source)
     if not is_stream(text):
@@ -162,7 +164,10 @@ def open_stream(source, prefetch=32):
         raise InputError(f"{text}: the stream gives no frames")
     kind = "stream" if is_stream(text) else "video"
     info = MediaInfo(text, kind, first.shape[1], first.shape[0], _fps(cap), None)
-    return info, iter_frames(text, "video", prefetch, capture=cap, first=first)
+    if log is not None:
+        log.describe(info)
+        log.record(0, cap.get(cv2.CAP_PROP_POS_MSEC))
+    return info, iter_frames(text, "video", prefetch, capture=cap, first=first, log=log)
 
 
 def check_weights(weights) -> int | None:
@@ -222,19 +227,23 @@ def _keras_config(path):
     return config.get("config")
 
 
-def iter_frames(path, kind="video", prefetch=32, capture=None, first=None):
+def iter_frames(path, kind="video", prefetch=32, capture=None, first=None, log=None):
     """Yield ``(index, frame)`` of a video (or the single image), decoded in a background
     thread into a queue of at most ``prefetch`` frames, so decoding overlaps the model.
 
     A decoding error after the first frame ends the video there (what was read is kept).
     Stopping early (closing the generator) stops the thread. ``capture``: an opened
     ``cv2.VideoCapture`` to read from instead of opening ``path`` (released at the end),
-    whose already-read ``first`` frame is yielded first.
+    whose already-read ``first`` frame is yielded first (its timestamp already logged).
+    ``log`` (an ``input_log.InputLog``) gets each frame's decoder timestamp before the
+    frame is yielded, the end of the video, and an image's warnings.
     """
     if kind == "image":
         image = cv2.imread(os.fspath(path), cv2.IMREAD_COLOR)
         if image is None:
             raise InputError(f"{path}: not a readable image")
+        if log is not None:
+            log.notes += image_notes(path)
         yield 0, image
         return
     frames = queue.Queue(maxsize=max(int(prefetch), 1))
@@ -247,9 +256,15 @@ def iter_frames(path, kind="video", prefetch=32, capture=None, first=None):
             index = 0
             pending = first
             while not stop.is_set():
-                ok, frame = (True, pending) if pending is not None else cap.read()
-                pending = None
+                if pending is not None:
+                    ok, frame, pending = True, pending, None
+                else:
+                    ok, frame = cap.read()
+                    if ok and frame is not None and log is not None:
+                        log.record(index, cap.get(cv2.CAP_PROP_POS_MSEC))
                 if not ok or frame is None:
+                    if log is not None:
+                        log.end()
                     break
                 while not stop.is_set():  # a bounded put that still notices a stop
                     try:
