@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: Every tool (each was once an argparse ``main`` of a library module).
 TOOLS = ("manifest", "softargmax-window", "ensemble", "action-calibration", "out-of-class",
-         "window-choice", "pose-noise", "person-score", "joint-speed", "runtime-speed")
+         "window-choice", "pose-noise", "person-score", "empty-frames", "joint-speed",
+         "runtime-speed")
 
 
 @pytest.fixture

@@ -220,8 +220,9 @@ def test_evaluate_through_litert_agrees_with_keras(rendered, tmp_path, monkeypat
 def test_evaluate_find_person_through_litert(rendered, tmp_path, monkeypatch):
     # --find-person: the Predictor runs on the same runtime
     monkeypatch.setenv("POSENET_CACHE", str(rendered / "cache"))
-    want = evaluate_report(rendered, tmp_path, "--find-person")
-    got = evaluate_report(rendered, tmp_path, "--find-person", "--runtime", "litert")
+    want = evaluate_report(rendered, tmp_path, "--find-person", "--finder", "pose")
+    got = evaluate_report(rendered, tmp_path, "--find-person", "--finder", "pose",
+                          "--runtime", "litert")
     assert got["options"]["find_person"] == "pose" and got["options"]["runtime"] == "litert"
     assert mpjpe(got, "2") == pytest.approx(mpjpe(want, "2"), abs=0.1)
     assert mpjpe(want, "2") > 10

@@ -2,7 +2,7 @@
 
 One module per area: ``weights`` (manifest, softargmax-window, ensemble), ``actions``
 (action-calibration, out-of-class), ``pose`` (window-choice, pose-noise, person-score,
-joint-speed) and
+empty-frames, joint-speed) and
 ``speed`` (runtime-speed). The work is done in ``posenet/``; these parse, call and print.
 ``python -m cli.tools NAME ...`` runs them as ``posenet tools NAME ...`` does.
 """
@@ -10,7 +10,7 @@ joint-speed) and
 import click
 
 from cli.tools.actions import action_calibration, out_of_class
-from cli.tools.pose import joint_speed, person_score, pose_noise, window_choice
+from cli.tools.pose import empty_frames, joint_speed, person_score, pose_noise, window_choice
 from cli.tools.speed import runtime_speed
 from cli.tools.weights import ensemble, manifest, softargmax_window
 
@@ -23,5 +23,6 @@ def tools():
 
 
 for command in (manifest, softargmax_window, ensemble, action_calibration, out_of_class,
-                window_choice, pose_noise, person_score, joint_speed, runtime_speed):
+                window_choice, pose_noise, person_score, empty_frames, joint_speed,
+                runtime_speed):
     tools.add_command(command)

@@ -1,6 +1,7 @@
-"""``posenet tools window-choice | pose-noise | person-score | joint-speed``: measurements
-that set the pose network's soft-argmax window, the action recipes' noise model, the
-Predictor's ``min_score`` and its gating threshold."""
+"""``posenet tools window-choice | pose-noise | person-score | empty-frames | joint-speed``:
+measurements that set the pose network's soft-argmax window, the action recipes' noise
+model, the Predictor's ``min_score`` (and how often it reports a person on frames without
+anyone) and its gating threshold."""
 
 import os
 
@@ -99,6 +100,41 @@ def person_score(data, weights, every):
     except (FileNotFoundError, WeightsError) as error:
         raise click.ClickException(str(error)) from None
     for line in rate_lines(people, empty):
+        click.echo(line)
+
+
+@click.command("empty-frames", short_help="How often a person is reported on empty frames.")
+@click.option("--data", default="../shared/data", show_default=True,
+              help="The shared data folder (LSPet photos: backdrops and people kept); "
+                   "without it, only the drawn frames.")
+@click.option("--weights", default=None, help="Default: the shipped weights.")
+@click.option("--runtime", type=click.Choice(["keras", "litert", "onnx"]), default="keras",
+              show_default=True)
+@click.option("--per-kind", type=click.IntRange(1), default=30, show_default=True,
+              help="Frames of each kind.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--photos", type=click.IntRange(0), default=50, show_default=True,
+              help="LSPet validation photos (from im08001.jpg) that must keep their person.")
+@click.option("--finder", type=click.Choice(["detector", "pose", "heads"]),
+              default="detector", show_default=True, help="How the person is found.")
+@click.option("--no-frame-check", is_flag=True,
+              help="Without the frame-quality check (the figure before it).")
+def empty_frames(data, weights, runtime, per_kind, seed, photos, finder, no_frame_check):
+    """Count the frames without anyone (flat, sky, walls, transparent PNGs, tiny, dark,
+    washed out, noise, parks, photo backdrops) on which the Predictor reports a person,
+    and the LSPet photos on which it still does (posenet/evaluation/empty_frames.py)."""
+    from posenet.engine.errors import WeightsError
+    from posenet.evaluation.empty_frames import lines, measure
+    from posenet.inference import Predictor
+
+    data = data if os.path.isdir(data) else None
+    try:
+        predictor = Predictor(weights=weights, runtime=runtime, finder=finder,
+                              frame_check=not no_frame_check)
+        result = measure(predictor, per_kind, seed, data, photos)
+    except (FileNotFoundError, WeightsError) as error:
+        raise click.ClickException(str(error)) from None
+    for line in lines(result):
         click.echo(line)
 
 

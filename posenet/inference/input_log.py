@@ -183,7 +183,7 @@ def size_warnings(width, height, network_size) -> list[str]:
     short, long = sorted((int(width), int(height)))
     if short < MIN_SIDE:
         return [f"the frame is {width}x{height} px, under {MIN_SIDE} px a side: too small for "
-                "the network to see a person in; people and scores found in it mean little"]
+                "the network to see a person in: no person is reported in it"]
     if long > MAX_ASPECT * short:
         fitted = short * network_size / long
         return [f"the frame is {width}x{height} px: fitted whole into the network's "

@@ -24,7 +24,9 @@ confidence weighted by how well the whole-frame pose and the refined pose agree 
 confidence alone is high on noise and textured backgrounds); a tracked person's score is
 the mean joint confidence. So a flat picture, a 1x1 image or an empty room reports
 ``people: []``. Boxes are clipped to the frame; a box under :data:`MIN_BOX_SIDE` px after
-clipping is no person.
+clipping is no person. A frame too small, dark, washed out or flat for the network to see
+anyone in (``frame_quality``) is not looked at: nobody is reported in it, and the
+predictions' ``warnings`` count such frames.
 
 Coordinates: 2D joints in image px with the visibility as confidence; 3D joints in
 root-relative mm, a crop's side spanning ``CROP_SIDE_MM`` (see ``pose_stage``).
@@ -46,6 +48,7 @@ from posenet.inference.detector import DEFAULT_DETECTOR, MultiPoseDetector, at_s
 from posenet.inference.detector_runtime import for_pose_runtime
 from posenet.inference.finding import CHOICES, make_finder
 from posenet.inference.following import FollowMany, FollowOne
+from posenet.inference.frame_quality import FrameQuality
 from posenet.inference.gating import MAX_JUMP, JumpGating
 from posenet.inference.input_log import InputLog, size_warnings
 from posenet.inference.people import (  # noqa: F401 (re-exported: the API was here)
@@ -116,13 +119,15 @@ class Predictor:
             on LiteRT with ``litert``, else on Keras (``detector_runtime.for_pose_runtime``).
         precision: with ``litert``, ``float32``, ``float16`` or ``int8`` (calibrated on
             LSPet training crops; ``posenet.export.quantize``, accuracy cost in weights/README).
+        frame_check: withhold people in frames too small, dark, washed out or flat for the
+            network to see anyone in, and say so in ``warnings`` (``frame_quality``).
     """
 
     def __init__(self, weights=None, block=None, multi_person=False, batch_size=16,
                  detector=None, detect_every=4, max_missed=30, redetect_below=0.4,
                  min_score=MIN_SCORE, finder="detector", refine_passes=1, smoothing="default",
                  runtime="keras", crowded_every=2, precision="float32", person="largest",
-                 max_jump=MAX_JUMP):
+                 max_jump=MAX_JUMP, frame_check=True):
         self.weights = load_weights(weights)
         pose = self.weights.pose
         _check_options(pose, block, finder, detect_every, max_missed, crowded_every, min_score,
@@ -140,7 +145,7 @@ class Predictor:
         self.detect_every, self.max_missed = int(detect_every), int(max_missed)
         self.crowded_every = int(crowded_every)
         self.smoothing = SmoothingConfig() if smoothing == "default" else smoothing
-        self.max_jump = max_jump
+        self.max_jump, self.frame_check = max_jump, bool(frame_check)
         self.redetect_below, self.min_score = float(redetect_below), float(min_score)
         self.finder, self.refine_passes = finder, int(refine_passes)
         self.detector_runtime = for_pose_runtime(runtime)  # the default detector's
@@ -236,10 +241,13 @@ class Predictor:
         # an action is a motion: none on a still image
         actions = TrackActions(self.action_models if kind != "image" else {}, self.dims, fps)
         written = report.Frames(fps, on_frame, log.time)
+        quality = FrameQuality(self.frame_check)  # frames no one can be seen in: left out
         for chunk in _chunks(frames, self.batch_size):
-            plan = follow.plan(chunk)  # who is where: found, detected or followed
+            kept = quality.keep(chunk)
+            plan = follow.plan(kept) if kept else []  # who is where: found, detected, followed
             results = self.pose_stage.estimate([p.frame for p in plan], [p.box for p in plan])
-            found = follow.settle(chunk, plan, results)  # per frame, the people reported
+            found = follow.settle(kept, plan, results) if kept else []  # the people reported
+            found = quality.spread(chunk, kept, found)
             # (a lift stage, 2D -> 3D, goes here: on the settled poses, before smoothing)
             for (index, _), people in zip(chunk, found, strict=True):
                 for result in people:
@@ -254,7 +262,7 @@ class Predictor:
         tracks = actions.tracks(follow.finish(), written.frames, self.action_classes)
         head = self.header(kind, source, fps, written.width, written.height)
         warnings = [*log.warnings(), *size_warnings(written.width, written.height, self.size),
-                    *actions.warnings]
+                    *quality.warnings(), *actions.warnings]
         return report.predictions(head, written.frames, tracks, warnings)
 
     def header(self, kind, source, fps, width, height) -> dict:
