@@ -94,8 +94,8 @@ def test_pose_stage_runs_the_network_in_batches():
     assert len(PoseStage.outputs_read(2, heads=True)) == 4
 
 
-@pytest.mark.backend
-def test_pose_stage_on_a_tiny_network_lands_joints_in_the_crop():
+def _tiny_stage():
+    """A pose stage over a tiny random PoseNetwork on the Keras runtime (batches of 4)."""
     from posenet.export.cache import runtime_for
     from posenet.models import PoseNetwork
 
@@ -103,7 +103,12 @@ def test_pose_stage_on_a_tiny_network_lands_joints_in_the_crop():
     blocks = TINY_POSE["num_blocks"]
     runtime = runtime_for("keras", network, blocks, blocks,
                           outputs=PoseStage.outputs_read(blocks))
-    stage = PoseStage(runtime, blocks, network.input_size, J, network.pose_dims, 4)
+    return PoseStage(runtime, blocks, network.input_size, J, network.pose_dims, 4)
+
+
+@pytest.mark.backend
+def test_pose_stage_on_a_tiny_network_lands_joints_in_the_crop():
+    stage = _tiny_stage()
     frame = np.random.default_rng(0).integers(0, 255, (720, 1280, 3), np.uint8)
     box = np.array([1000.0, 400.0, 1100.0, 600.0])  # crop: the square of side 200 x margin
     results = stage.estimate([frame, frame], [box, box])
@@ -184,14 +189,7 @@ def test_finding_redetects_only_weak_poses_and_keeps_surer_ones():
 
 @pytest.mark.backend
 def test_finding_on_a_tiny_network():
-    from posenet.export.cache import runtime_for
-    from posenet.models import PoseNetwork
-
-    network = PoseNetwork(**TINY_POSE)
-    blocks = TINY_POSE["num_blocks"]
-    runtime = runtime_for("keras", network, blocks, blocks,
-                          outputs=PoseStage.outputs_read(blocks))
-    stage = PoseStage(runtime, blocks, network.input_size, J, network.pose_dims, 4)
+    stage = _tiny_stage()
     rng = np.random.default_rng(0)
     frames = [rng.integers(0, 255, shape, np.uint8) for shape in
               [(240, 320, 3), (480, 200, 3), (64, 64, 3)]]
