@@ -97,3 +97,14 @@ def test_joint_moves_are_in_torso_lengths_and_skip_hidden_joints():
 def test_max_jump_is_the_penn_action_training_clips_99_9th_percentile():
     level = percentiles(penn_moves(PENN, "train"), (99.9,))[99.9]
     assert level == pytest.approx(MAX_JUMP, abs=0.005)
+
+
+def test_the_allowed_move_follows_the_frames_times_on_a_variable_rate():
+    base = _standing()
+    moved = base + np.array([100.0, 0.0, 0.0])  # 0.86 torso: over MAX_JUMP in 1/30 s
+    held = _run(JumpGating(SKELETON, fps=30.0), [base, base, moved])
+    assert held[2][WRIST, 2] == HELD_CONFIDENCE
+    # the same move over 0.1 s (a stretch of the clip at 10 frames/s) is plausible
+    times = [0.0, 0.1, 0.2]
+    slow = _run(JumpGating(SKELETON, fps=30.0, clock=times.__getitem__), [base, base, moved])
+    np.testing.assert_allclose(slow[2], moved)

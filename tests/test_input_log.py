@@ -10,6 +10,7 @@ import pytest
 
 from posenet.inference import load_predictions, write_predictions
 from posenet.inference.input_log import InputLog, image_notes, size_warnings
+from posenet.inference.sources import FALLBACK_FPS, MediaInfo, _rate
 from tests.inference_fixtures import rendered_video, save_networks, write_video
 from tests.media_fixtures import noise_frames, truncate, write_mkv, write_rgba
 
@@ -84,6 +85,21 @@ def test_the_log_places_frames_without_timestamps():
     assert [silent.time(i) for i in range(5)] == [i / 25 for i in range(5)]
     assert any("gives no timestamps" in w for w in silent.warnings())
     assert InputLog(fps=25.0).time(7) == 7 / 25  # frames given by the caller: index / fps
+
+
+def test_a_container_without_a_rate_says_which_rate_is_assumed():
+    class NoRate:  # a capture whose container gives no frame rate
+        def get(self, prop):
+            return 0.0
+
+    fps, count, declared = _rate(NoRate(), 12)
+    assert (fps, count, declared) == (FALLBACK_FPS, 12, False)
+    log = InputLog()
+    log.describe(MediaInfo("x.avi", "video", 64, 64, fps, count, declared))
+    assert any(f"{FALLBACK_FPS:g} frames/s is assumed" in w for w in log.warnings())
+    steady = InputLog()
+    steady.describe(MediaInfo("x.mp4", "video", 64, 64, 25.0, 12))
+    assert steady.warnings() == []
 
 
 def test_the_log_tells_a_varying_rate_from_jitter_and_an_estimated_count():

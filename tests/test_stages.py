@@ -317,6 +317,20 @@ def test_smoothing_is_off_without_a_frame_rate_or_a_config():
         assert stage.smoothers == {}
 
 
+def test_smoothing_reads_the_frames_times_from_the_clock():
+    base = np.full((J, 2), 100.0)
+    # the same two positions, 1/25 s apart or 0.5 s apart (a variable rate's slow stretch):
+    # the longer the interval, the less the filter holds the joint back
+    outs = {}
+    for gap in (0.04, 0.5):
+        stage = JointSmoothing(SmoothingConfig(), fps=25.0, clock=[0.0, gap].__getitem__)
+        for index, xy in enumerate((base, base + 20.0)):
+            result = _track_result(0, xy)
+            stage.smooth(index, result)
+        outs[gap] = result["joints2d"][0, 0]
+    assert 100.0 < outs[0.04] < outs[0.5] <= 120.0
+
+
 # -- the actions stage ------------------------------------------------------------------
 
 def _people(track_frames, count):
@@ -393,3 +407,4 @@ def test_report_rounds_people_and_calls_on_frame():
                          {"block": 1}, {})
     whole = report.predictions(head, frames.frames, [])
     assert whole["num_frames"] == 2 and whole["skeleton"]["links"] == [["a", "b"]]
+

@@ -8,12 +8,13 @@ distance from the shoulders' midpoint to the hips'; ``posenet tools joint-speed`
 it again).
 
 The rule, per track and limb joint (shoulders, elbows, wrists, hips, knees, ankles), on
-videos: the allowed move is ``MAX_JUMP`` torso x (30 / fps) x the frames since the joint's
-last position. A joint that moves further than that from its last accepted position is
-held there for this frame, its confidence capped at :data:`HELD_CONFIDENCE` (and its 3D
-joint held too), unless it is where it was in the frame before (within the allowed move),
-i.e. it jumped one frame ago and stayed: then the move was real and is accepted, one frame
-late. A one-frame spike is so never reported; a real fast move is reported a frame late.
+videos: the allowed move is ``MAX_JUMP`` torso x 30 x the seconds since the joint's last
+position (the frames' times, so a variable frame rate is gated by the real interval). A
+joint that moves further than that from its last accepted position is held there for this
+frame, its confidence capped at :data:`HELD_CONFIDENCE` (and its 3D joint held too),
+unless it is where it was in the frame before (within the allowed move), i.e. it jumped
+one frame ago and stayed: then the move was real and is accepted, one frame late. A
+one-frame spike is so never reported; a real fast move is reported a frame late.
 The torso is the track's median over its last :data:`TORSO_FRAMES` frames.
 """
 
@@ -53,14 +54,17 @@ class JumpGating:
         skeleton: the joints' :class:`~posenet.skeleton.Skeleton` (names the limb joints).
         fps: the video's frame rate; None or 0 (an image): nothing is gated.
         max_jump: torso lengths per frame at :data:`MEASURED_FPS`; None: no gating.
+        clock: ``clock(index)`` -> frame ``index``'s time in s (the decoder's,
+            ``InputLog.time``); None: ``index / fps``.
     """
 
-    def __init__(self, skeleton, fps, max_jump=MAX_JUMP):
+    def __init__(self, skeleton, fps, max_jump=MAX_JUMP, clock=None):
         names = list(skeleton.joints)
         self.limbs = np.array([names.index(n) for n in LIMBS if n in names])
         self.shoulders = [names.index("r_shoulder"), names.index("l_shoulder")]
         self.hips = [names.index("r_hip"), names.index("l_hip")]
         self.fps, self.max_jump = fps, max_jump
+        self.clock = clock if clock is not None else (lambda index: index / fps)
         self.enabled = bool(fps) and max_jump is not None
         self.tracks: dict[int, _TrackGate] = {}
         self.held = 0  # joint-frames held, for the record
@@ -79,11 +83,16 @@ class JumpGating:
         if state.accepted is None or not state.torsos:
             self._accept(state, index, raw, result)
             return
-        gap = max(index - state.accepted_frame, 1)
-        allowed = self.max_jump * float(np.median(state.torsos)) * MEASURED_FPS / self.fps
+        now = self.clock(index)
+        # seconds since the previous frame and since the last accepted position (at least
+        # one frame interval: decoders that repeat a timestamp do not forbid all moves)
+        step = max(now - self.clock(index - 1), 1.0 / self.fps) if index else 1.0 / self.fps
+        since = max(now - self.clock(state.accepted_frame), step)
+        per_second = self.max_jump * float(np.median(state.torsos)) * MEASURED_FPS
         moved = np.linalg.norm(raw[self.limbs] - state.accepted[self.limbs], axis=1)
-        stayed = np.linalg.norm(raw[self.limbs] - state.raw[self.limbs], axis=1) <= allowed
-        hold = self.limbs[(moved > allowed * gap) & ~stayed]
+        stayed = np.linalg.norm(raw[self.limbs] - state.raw[self.limbs], axis=1) <= \
+            per_second * step
+        hold = self.limbs[(moved > per_second * since) & ~stayed]
         position = raw.copy()
         position[hold] = state.accepted[hold]
         joints[hold, :2] = position[hold]

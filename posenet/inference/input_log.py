@@ -17,6 +17,7 @@ Warnings (each one sentence, in the predictions' ``warnings``):
   decoded span must also fall short of the declared duration by more than
   :data:`MISSING_FRAMES` - 0.5 frame intervals;
 - frames without a usable timestamp;
+- a container that declares no usable frame rate (``fps`` is then ``sources.FALLBACK_FPS``);
 - an image with an alpha channel (fully transparent, or transparent in parts: the alpha is
   dropped) or 16 bits per channel (scaled to 8);
 - a frame too small for the network to see a person in: under :data:`MIN_SIDE` px a side,
@@ -75,6 +76,10 @@ class InputLog:
         """Take the frame rate and the declared frame count of ``info``
         (``sources.MediaInfo``)."""
         self.fps, self.declared = info.fps, info.frame_count if info.kind == "video" else None
+        if not info.rate_declared:
+            self.notes.append(f"the container declares no usable frame rate: {info.fps:g} "
+                              "frames/s is assumed for 'fps' and for frames without a "
+                              "decoder timestamp")
 
     def record(self, index, msec) -> None:
         """Frame ``index`` was decoded; ``msec`` is the decoder's timestamp (ms; None or

@@ -236,8 +236,8 @@ class Predictor:
         follow = (FollowMany(self.detector, self.detect_every, self.crowded_every,
                              self.max_missed, self.min_score) if self.multi_person
                   else FollowOne(self.finding_stage, self.max_missed, self.min_score))
-        gating = JumpGating(self.skeleton, fps, self.max_jump)
-        smoothing = JointSmoothing(self.smoothing, fps)
+        gating = JumpGating(self.skeleton, fps, self.max_jump, log.time)
+        smoothing = JointSmoothing(self.smoothing, fps, log.time)
         # an action is a motion: none on a still image
         actions = TrackActions(self.action_models if kind != "image" else {}, self.dims, fps)
         written = report.Frames(fps, on_frame, log.time)

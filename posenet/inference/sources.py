@@ -42,7 +42,8 @@ class InputError(Exception):
 class MediaInfo:
     """What an input holds: ``kind`` "video", "image" or "stream" (a camera or URL), size
     in px, ``fps`` (None for an image) and ``frame_count`` as the container reports it (an
-    estimate; 1 for an image; None for a stream)."""
+    estimate; 1 for an image; None for a stream); ``rate_declared``: False when the container
+    gives no usable rate and ``fps`` is :data:`FALLBACK_FPS`."""
 
     path: str
     kind: str
@@ -50,6 +51,7 @@ class MediaInfo:
     height: int
     fps: float | None
     frame_count: int | None
+    rate_declared: bool = True
 
 
 def media_kind(path) -> str | None:
@@ -110,15 +112,17 @@ def probe(path) -> MediaInfo:
         if not ok or frame is None:
             raise InputError(f"{path}: the video has no decodable frames")
         count = max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 1)
-        return MediaInfo(path, "video", frame.shape[1], frame.shape[0], _fps(cap), count)
+        return MediaInfo(path, "video", frame.shape[1], frame.shape[0], *_rate(cap, count))
     finally:
         cap.release()
 
 
-def _fps(cap) -> float:
+def _rate(cap, count):
+    """(fps, ``count``, whether the container declared the rate) of an open capture."""
     fps = cap.get(cv2.CAP_PROP_FPS)
     # Some containers report 0, NaN or absurd rates: fall back to a common rate.
-    return float(fps) if math.isfinite(fps) and 0 < fps < 1000 else FALLBACK_FPS
+    declared = math.isfinite(fps) and 0 < fps < 1000
+    return (float(fps) if declared else FALLBACK_FPS), count, declared
 
 
 def is_stream(source) -> bool:
@@ -163,7 +167,7 @@ def open_stream(source, prefetch=32, log=None):
         cap.release()
         raise InputError(f"{text}: the stream gives no frames")
     kind = "stream" if is_stream(text) else "video"
-    info = MediaInfo(text, kind, first.shape[1], first.shape[0], _fps(cap), None)
+    info = MediaInfo(text, kind, first.shape[1], first.shape[0], *_rate(cap, None))
     if log is not None:
         log.describe(info)
         log.record(0, cap.get(cv2.CAP_PROP_POS_MSEC))
