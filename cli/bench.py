@@ -70,10 +70,15 @@ from cli.paths import check_out_file
               help="With --train: the recipe whose model and batch are measured.")
 @click.option("--cpu-devices", type=click.IntRange(1, 64), default=None,
               help="With --train: split the CPU into N virtual devices first.")
+@click.option("--startup", "startup", is_flag=True,
+              help="Instead: wall time of `posenet infer` on one photo in a cold process "
+                   "(median of --repeats, after one warm-up run that fills the export "
+                   "cache), per --runtime (default litert and keras), against a cold "
+                   "`posenet --version`; and which of tensorflow/keras each imported.")
 @click.pass_context
 def bench(ctx, presets, blocks, batch_size, repeats, input_size, json_path, loader_path, infer,
           num_frames, multi_person, jitter, weights, runtimes, precisions, wild, wild_clips,
-          wild_configs, lspet_folder, train, distribute, recipe_name, cpu_devices):
+          wild_configs, lspet_folder, train, distribute, recipe_name, cpu_devices, startup):
     """Parameters, GFLOPs per frame and frames/s of each preset, at every block.
 
     With --loader, the frames/s of one data-loader worker against the training frames/s of
@@ -83,6 +88,15 @@ def bench(ctx, presets, blocks, batch_size, repeats, input_size, json_path, load
         raise click.BadParameter("must be a positive multiple of 32", param_hint="--input-size")
     if json_path:  # before minutes of measuring, not after
         check_out_file(json_path, param_hint="--json")
+    if startup:  # before the model imports: this process only starts and times others
+        given = [p.opts[0] for p in ctx.command.params
+                 if p.name not in ("startup", "runtimes", "repeats", "json_path")
+                 and ctx.get_parameter_source(p.name) is not click.core.ParameterSource.DEFAULT]
+        if given:
+            raise click.UsageError(f"--startup takes --runtime, --repeats and --json, not "
+                                   f"{', '.join(given)}")
+        _bench_startup(runtimes or ("litert", "keras"), repeats, json_path)
+        return
     from posenet.bench.model import HEADER, RULE, bench_preset, format_row
     from posenet.io import write_json_atomic
     from posenet.models import PRESETS
@@ -135,6 +149,21 @@ def bench(ctx, presets, blocks, batch_size, repeats, input_size, json_path, load
     if json_path:
         payload = {"rows": [vars(r) for r in rows]}
         write_json_atomic(json_path, payload)
+        click.echo(f"\nwrote {json_path}")
+
+
+def _bench_startup(runtimes, repeats, json_path):
+    from posenet.bench.startup import StartupError, format_startup, measure_startup
+    from posenet.io import write_json_atomic
+
+    try:
+        result = measure_startup(runtimes, repeats)
+    except (OSError, StartupError) as error:
+        raise click.ClickException(str(error)) from None
+    for line in format_startup(result):
+        click.echo(line)
+    if json_path:
+        write_json_atomic(json_path, {"startup": result})
         click.echo(f"\nwrote {json_path}")
 
 

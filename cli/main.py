@@ -20,15 +20,17 @@ from cli.visualize import visualize
 BACKENDS = ("tensorflow", "jax")
 
 
-def _check_backend(name):
+def _check_backend(name, chosen=True):
     """Refuse a Keras backend posenet does not run on, or one whose package is missing,
-    before Keras fails on its import with a traceback."""
+    before Keras fails on its import with a traceback. The default backend (``chosen``
+    False) is not required: a LiteRT or ONNX run of cached exports needs no Keras
+    (``posenet.export.runtime_index``)."""
     import importlib.util
 
     if name not in BACKENDS:
         raise click.UsageError(f"KERAS_BACKEND={name} is not supported: posenet runs on "
                                f"{' and '.join(BACKENDS)} (--backend, or $KERAS_BACKEND)")
-    if importlib.util.find_spec(name) is None:
+    if chosen and importlib.util.find_spec(name) is None:
         extra = " (pip install 'posenet[jax]')" if name == "jax" else ""
         raise click.UsageError(f"the {name} backend is not installed{extra}")
 
@@ -64,7 +66,8 @@ def main(backend, verbose):
     # Keras reads the backend once, at its first import: set it before any command runs.
     if backend:
         os.environ["KERAS_BACKEND"] = backend
-    _check_backend(os.environ.get("KERAS_BACKEND", "tensorflow"))
+    _check_backend(os.environ.get("KERAS_BACKEND", "tensorflow"),
+                   chosen="KERAS_BACKEND" in os.environ)
     # Before any command imports TensorFlow or OpenCV: they read their settings on loading.
     configure_output(verbose)
 

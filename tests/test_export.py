@@ -126,10 +126,13 @@ def test_infer_runtime_matches_keras(files, clip, tmp_path, monkeypatch, runtime
         side = max(np.ptp(b[:, 0]), np.ptp(b[:, 1]), 1.0)
         assert np.abs(a[:, :2] - b[:, :2]).max() <= 0.02 * side + 0.02
         np.testing.assert_allclose(a[:, 2], b[:, 2], atol=2e-3)
-    # the pose network's export (the detector, which finds the person, has its own)
+    # the pose network's export (the detector, which finds the person, has its own), and
+    # the index that lets the next run start from it (``posenet.export.runtime_index``)
     cached = sorted(n for n in os.listdir(tmp_path / "cache" / "exports")
-                    if not n.startswith("detector-"))
+                    if not n.startswith(("detector-", "index-")))
     assert len(cached) == 2 and cached[1] == cached[0] + ".json"
+    assert len([n for n in os.listdir(tmp_path / "cache" / "exports")
+                if n.startswith("index-")]) == 1
 
 
 def test_unknown_format_is_refused_by_click(files, tmp_path):

@@ -93,7 +93,7 @@ class LiteRTRuntime:
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise ExportError(f"LiteRT model {path} not found")
-        self.info = _read_sidecar(path)
+        self.path, self.info = path, _read_sidecar(path)
         # LiteRT's C++ logger prints an INFO line when the XNNPACK delegate is applied (at
         # the first allocation): allocated here, under the filter, so it never shows.
         with quiet_native(LITERT_CHATTER):
@@ -126,7 +126,7 @@ class OnnxRuntime:
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise ExportError(f"ONNX model {path} not found")
-        self.info = _read_sidecar(path)
+        self.path, self.info = path, _read_sidecar(path)
         options = ort.SessionOptions()
         options.intra_op_num_threads = num_threads or os.cpu_count() or 1
         options.log_severity_level = 3
@@ -160,6 +160,8 @@ def cache_folder() -> str:
     root = os.environ.get("POSENET_CACHE") or os.path.join(os.path.expanduser("~"), ".cache",
                                                            "posenet")
     return os.path.join(root, "exports")
+
+
 #: Name of the sidecar inside an exported folder (SavedModel).
 FOLDER_SIDECAR = "posenet_export.json"
 

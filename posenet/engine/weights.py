@@ -33,10 +33,12 @@ NO_DEFAULT = "no default weights shipped yet: pass --weights FILE (train one wit
 class LoadedWeights:
     """The networks inference runs.
 
-    ``pose``: the single-frame PoseNetwork; ``multitask``: the MultitaskModel it came
-    from (or None); ``actions``: ``{dataset: ActionNetwork}`` of a bundle; ``source``: what
-    was loaded (a path, or a description); ``sha256``: hex digest of the main file (None for
-    in-memory models).
+    ``pose``: the single-frame PoseNetwork (None when only its exports run:
+    ``posenet.export.runtime_index``); ``multitask``: the MultitaskModel it came from (or
+    None); ``actions``: ``{dataset: ActionNetwork}`` of a bundle (or their exports);
+    ``source``: what was loaded (a path, or a description); ``sha256``: hex digest of the
+    main file (None for in-memory models); ``info``: the pose network's
+    ``weight_files.NetworkInfo`` when ``pose`` is None.
     """
 
     pose: object
@@ -44,6 +46,7 @@ class LoadedWeights:
     actions: dict = dataclasses.field(default_factory=dict)
     source: str = "<in-memory>"
     sha256: str | None = None
+    info: object = None
 
 
 def load_keras(item):

@@ -22,6 +22,7 @@ Boxes are ``(x1, y1, x2, y2)`` in continuous frame px (pixel ``i`` covers ``[i, 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from pathlib import Path
 
@@ -159,13 +160,22 @@ class MultiPoseDetector:
                  runtime="keras"):
         if long_side < 32 or not 0 <= min_score <= 1 or max_people < 1:
             raise ValueError("need long_side >= 32, min_score in [0, 1] and max_people >= 1")
-        sha256 = None
         if model is None or isinstance(model, (str, Path)):
-            model, sha256 = load_detector_model(model, with_sha256=True)
-        self.model = model
-        self.runtime = DetectorRuntime(model, runtime, sha256)
+            # the file is checked now; Keras loads it only when it runs or must be exported
+            path, sha256 = detector_file(model)
+            self.runtime = DetectorRuntime(None, runtime, sha256,
+                                           loader=functools.partial(_load_keras, path))
+            if runtime == "keras":
+                self.runtime.model  # noqa: B018  (a bad file fails here, not at frame 1)
+        else:
+            self.runtime = DetectorRuntime(model, runtime)
         self.long_side, self.min_score = int(long_side), float(min_score)
         self.max_people, self.nms_iou = int(max_people), float(nms_iou)
+
+    @property
+    def model(self):
+        """The MultiPose Keras model (loaded on first use)."""
+        return self.runtime.model
 
     def __call__(self, frame, long_side=None) -> Detections:
         """The people of ``frame`` (H, W, 3) uint8 BGR, the frame scaled so that its
@@ -226,13 +236,12 @@ def nms(boxes, scores, threshold) -> np.ndarray:
     return np.asarray(keep, np.int64).reshape(-1)
 
 
-def load_detector_model(path=None, with_sha256=False):
-    """The MultiPose Keras model of ``path`` (default: the shipped one, checked against the
-    SHA-256 in ``weights/manifest.json``); WeightsError when it is missing, corrupt or
-    unreadable. ``with_sha256``: (model, the file's SHA-256)."""
-    import keras
-
+def detector_file(path=None):
+    """``(path, sha256)`` of the detector file ``path`` (default: the shipped one, checked
+    against the SHA-256 in ``weights/manifest.json``), read without loading it;
+    WeightsError when it is missing or corrupt."""
     from posenet.engine.errors import WeightsError
+    from posenet.io import sha256_file
 
     default = path is None
     path = Path(DEFAULT_DETECTOR if default else path)
@@ -241,10 +250,26 @@ def load_detector_model(path=None, with_sha256=False):
                            "pretrained --detector --out weights/person_detector.keras` or "
                            "pass a detector")
     sha256 = _check_shipped(path) if default else None
+    return path, sha256 or sha256_file(path)
+
+
+def _load_keras(path):
+    import keras
+
+    from posenet.engine.errors import WeightsError
+
     try:
-        model = keras.saving.load_model(path, compile=False)
+        return keras.saving.load_model(path, compile=False)
     except Exception as error:  # Keras raises many kinds on a foreign or corrupt file
         raise WeightsError(f"cannot load the person detector from {path}: {error}") from None
+
+
+def load_detector_model(path=None, with_sha256=False):
+    """The MultiPose Keras model of ``path`` (default: the shipped one, checked against the
+    SHA-256 in ``weights/manifest.json``); WeightsError when it is missing, corrupt or
+    unreadable. ``with_sha256``: (model, the file's SHA-256)."""
+    path, sha256 = detector_file(path)
+    model = _load_keras(path)
     return (model, sha256) if with_sha256 else model
 
 

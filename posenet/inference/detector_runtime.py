@@ -24,8 +24,9 @@ import numpy as np
 DETECTOR_RUNTIMES = ("keras", "litert", "onnx")
 #: The detector's runtime when the pose network runs on each runtime: ONNX Runtime ran the
 #: detector at 0.7x Keras's speed (median of 60 calls, 448 x 256, 2-core CPU, 2026-12-02)
-#: where LiteRT ran it at 1.3-1.4x, so with ``onnx`` the detector stays on Keras.
-FOR_POSE_RUNTIME = {"keras": "keras", "litert": "litert", "onnx": "keras"}
+#: where LiteRT ran it at 1.3-1.4x, so with ``onnx`` the detector runs on LiteRT (which
+#: also keeps TensorFlow and Keras out of an ONNX run).
+FOR_POSE_RUNTIME = {"keras": "keras", "litert": "litert", "onnx": "litert"}
 _SUFFIX = {"litert": ".tflite", "onnx": ".onnx"}
 SCHEMA = "posenet-detector-export/1"
 
@@ -88,10 +89,13 @@ class DetectorRuntime:
 
     ``sha256`` names the weights in the cache (default: :func:`weights_sha256` of the
     model, computed once when a first export is looked up). ``exports`` counts the exports
-    this object made (0 when every size came from the cache).
+    this object made (0 when every size came from the cache). ``loader``: instead of
+    ``model``, a function that loads it, called only when the model is needed (``keras``,
+    or an export missing from the cache), so that a cached LiteRT detector imports
+    neither Keras nor TensorFlow.
     """
 
-    def __init__(self, model, kind="keras", sha256=None, num_threads=None):
+    def __init__(self, model, kind="keras", sha256=None, num_threads=None, loader=None):
         if kind not in DETECTOR_RUNTIMES:
             raise ValueError(f"unknown detector runtime {kind!r}; known: "
                              f"{', '.join(DETECTOR_RUNTIMES)}")
@@ -101,10 +105,20 @@ class DetectorRuntime:
 
             if kind in RUNTIME_NEEDS:  # fail now, not at the first frame
                 require(*RUNTIME_NEEDS[kind])
-        self.model, self.kind, self.num_threads = model, kind, num_threads
+        if model is None and (loader is None or sha256 is None):
+            raise ValueError("a detector runtime needs a model, or a loader and its sha256")
+        self._model, self._loader = model, loader
+        self.kind, self.num_threads = kind, num_threads
         self._sha256 = sha256
         self._sized: dict[tuple[int, int], object] = {}
         self.exports = 0
+
+    @property
+    def model(self):
+        """The Keras model (loaded on first use when a ``loader`` was given)."""
+        if self._model is None:
+            self._model = self._loader()
+        return self._model
 
     @property
     def sha256(self) -> str:

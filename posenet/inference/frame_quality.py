@@ -50,12 +50,15 @@ REASONS = {
 
 def luma_range(frame) -> tuple[float, float]:
     """(1st, 99th) percentile of the luma of (H, W, 3) uint8 BGR ``frame`` fitted within
-    :data:`SIDE` px."""
+    :data:`SIDE` px (averaged over blocks of a whole number of px a side)."""
     height, width = frame.shape[:2]
-    scale = SIDE / max(height, width)
-    if scale < 1:
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+    # by a whole factor: OpenCV's area averaging over k x k blocks is 3x as fast as over
+    # fractional ones (1 ms against 3 ms a 1280x720 frame), and the luma's percentiles
+    # do not care for the few px of difference in size
+    factor = -(-max(height, width) // SIDE)
+    if factor > 1:
+        frame = cv2.resize(frame, None, fx=1 / factor, fy=1 / factor,
+                           interpolation=cv2.INTER_AREA)
     grey = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_BGR2GRAY)
     counts = np.cumsum(np.bincount(grey.ravel(), minlength=256))
     low = int(np.searchsorted(counts, 0.01 * counts[-1]))

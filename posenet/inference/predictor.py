@@ -40,8 +40,6 @@ import numpy as np
 
 from posenet.data.augment import DEFAULT_MARGIN
 from posenet.data.targets import DEPTH_RANGE_MM
-from posenet.engine.weights import load_weights
-from posenet.export.cache import runtime_for
 from posenet.inference import report
 from posenet.inference.actions_stage import TrackActions, action_models
 from posenet.inference.detector import DEFAULT_DETECTOR, MultiPoseDetector, at_scales
@@ -51,6 +49,7 @@ from posenet.inference.following import FollowMany, FollowOne
 from posenet.inference.frame_quality import FrameQuality
 from posenet.inference.gating import MAX_JUMP, JumpGating
 from posenet.inference.input_log import InputLog, size_warnings
+from posenet.inference.networks import load_networks
 from posenet.inference.people import (  # noqa: F401 (re-exported: the API was here)
     DRIFT_SCALE,
     MIN_BOX_SIDE,
@@ -128,18 +127,18 @@ class Predictor:
                  min_score=MIN_SCORE, finder="detector", refine_passes=1, smoothing="default",
                  runtime="keras", crowded_every=2, precision="float32", person="largest",
                  max_jump=MAX_JUMP, frame_check=True):
-        self.weights = load_weights(weights)
-        pose = self.weights.pose
-        _check_options(pose, block, finder, detect_every, max_missed, crowded_every, min_score,
-                       person)
         if finder == "detector" and detector is None and not DEFAULT_DETECTOR.is_file():
             finder = "pose"  # no detector to find people with: the whole-frame pose
-        self.block = pose.num_blocks if block is None else int(block)
-        self.network = pose if self.block == pose.num_blocks else pose.truncated(self.block)
-        self.runtime = runtime_for(runtime, self.network, self.block, pose.num_blocks,
-                                   sha256=self.weights.sha256, precision=precision,
-                                   outputs=PoseStage.outputs_read(self.block, finder == "heads"))
-        self.size, self.num_joints, self.dims = pose.input_size, pose.num_joints, pose.pose_dims
+
+        def check(info):
+            _check_options(info, block, finder, detect_every, max_missed, crowded_every,
+                           min_score, person)
+
+        # from the exports alone when they are cached (no Keras), else loaded (``networks``)
+        self.weights, self.block, self.runtime = load_networks(
+            weights, block, runtime, precision, finder == "heads", check)
+        info = self.weights.info
+        self.size, self.num_joints, self.dims = info.input_size, info.num_joints, info.pose_dims
         self.skeleton = get_skeleton(layout_name(self.num_joints))
         self.multi_person, self.batch_size = bool(multi_person), int(batch_size)
         self.detect_every, self.max_missed = int(detect_every), int(max_missed)
@@ -277,7 +276,8 @@ class Predictor:
 def _check_options(pose, block, finder, detect_every, max_missed, crowded_every, min_score,
                    person):
     """Raise ValueError on a :class:`Predictor` option out of range (``pose``: the pose
-    network, which bounds ``block`` and says whether it has person heads)."""
+    network's ``NetworkInfo``, which bounds ``block`` and says whether it has person
+    heads)."""
     if block is not None and not 1 <= block <= pose.num_blocks:
         raise ValueError(f"--block must be in 1..{pose.num_blocks}, got {block}")
     if finder not in FINDERS:
