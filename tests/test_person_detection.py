@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from posenet.inference.detector import DEFAULT_DETECTOR, Detections, nms
-from posenet.inference.finding import DetectorFinder, main_person
+from posenet.inference.finding import CONTINUES, DetectorFinder, main_person
 from posenet.inference.following import FollowOne
 from posenet.inference.people import iou
 from tests.test_stages import PersonAt, _chunks, _frame, _person_joints, _poses
@@ -151,10 +151,38 @@ def test_single_person_track_ends_when_the_detector_no_longer_sees_the_person():
         plan = follow.plan(chunk)
         found = follow.settle(chunk, plan, _poses(plan))  # the pose stays confident
         reported.append(bool(found[0]))
-    # checked at frames 5 (still there) and 10 (gone): frames 8 and 9 are the only
-    # frames reported after the person left; then the detector looks every frame
+    # checked at frames 5 (still there, at a glance) and 10 (gone: the glance misses, the
+    # whole find too): frames 8 and 9 are the only frames reported after the person left;
+    # then the detector looks every frame
     assert reported == [True] * 10 + [False] * 10
-    assert detector.calls == 1 + 1 + 10
+    assert detector.calls == 1 + 1 + 2 + 9
+
+
+def test_a_confirmation_at_a_glance_runs_no_pose_and_a_miss_looks_again_in_full():
+    box = [50.0, 20.0, 150.0, 220.0]
+    detector, glanced = ListDetector(box), []
+    pose = PersonAt(_person_joints(60.0, 30.0))
+
+    def glance(frame, followed):
+        glanced.append(np.asarray(followed))
+        return glancing(frame)
+
+    glancing = ListDetector(box)
+    follow = FollowOne(DetectorFinder(pose, detector, glance=glance), min_score=0.28,
+                       confirm_every=5)
+    for chunk in _chunks(6, 1):
+        plan = follow.plan(chunk)
+        follow.settle(chunk, plan, _poses(plan))
+    # frame 0: the whole find (detector, pose and its refinement); frame 5: the glance
+    assert (detector.calls, glancing.calls, pose.calls) == (1, 1, 2)
+    assert iou(glanced[0], box)[0, 0] > CONTINUES  # asked about the person followed
+    glancing.boxes = np.zeros((0, 4))  # the glance misses the person (too small there)
+    for chunk in _chunks(11, 1)[6:]:
+        plan = follow.plan(chunk)
+        follow.settle(chunk, plan, _poses(plan))
+    # frame 10: the glance misses, the whole find sees the person still there
+    assert (detector.calls, glancing.calls, pose.calls) == (2, 2, 4)
+    assert follow.tracker.active
 
 
 def test_a_weak_pose_where_the_detector_sees_nobody_is_not_reported():

@@ -207,3 +207,19 @@ def test_detector_finds_the_people_of_real_frames(shared_data, camera, frame, pe
     height, width = image.shape[:2]
     assert np.all((found.boxes >= 0) & (found.boxes <= [width, height, width, height]))
     assert np.all(found.boxes[:, 3] - found.boxes[:, 1] > 0.15 * height)  # whole people
+
+
+def test_a_new_track_needs_a_sure_detection_with_a_body_of_keypoints():
+    boxes = np.array([[0, 0, 100, 200], [300, 0, 400, 200], [600, 0, 700, 200]], float)
+    keypoints = np.zeros((3, 17, 3))
+    keypoints[:, :, 2] = [[0.6], [0.1], [0.6]]  # the middle one: foliage, no body
+    found = Detections(boxes, np.array([0.8, 0.9, 0.35]), keypoints)
+    tracker = Tracker(min_detection=0.4, min_keypoints=0.25)
+    tracker.update(found, 0)
+    assert [t.box[0] for t in tracker.tracks] == [0.0]  # 0.35 is too unsure, 0.1 no body
+    lenient = Tracker()  # the defaults: the detector's score alone, from 0.3
+    lenient.update(found, 0)
+    assert len(lenient.tracks) == 3
+    # a weak detection still continues the track it matches
+    tracker.update(Detections(boxes[:1], np.array([0.35]), keypoints[1:2]), 4)
+    assert tracker.tracks[0].detected_frame == 4

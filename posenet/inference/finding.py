@@ -99,12 +99,12 @@ CHOICES = ("largest", "central")
 #: taken as that person again, whatever :data:`CHOICES` would pick.
 CONTINUES = 0.1
 #: Detector score, and mean score of the detector's 17 keypoints, under which a detection
-#: is not taken for the single person. On 500 LSPet training photos (every 16th; the
-#: detector at ``detector.FINDING_SIDES``) the annotated person's detection scores 0.40 or
-#: more in 99 % of them and passes both in 96 %; the detector's own threshold (0.25, which
-#: multi-person mode keeps, confirming tracks over frames) let the edge of a tree pass for
-#: a person on the composite clips of ``posenet bench --wild`` (score 0.48-0.53, keypoints
-#: 0.19-0.20; the people there: 0.77-0.89 and 0.44-0.59).
+#: is not taken for the single person, nor starts a track in multi-person mode
+#: (``following.FollowMany``). On 500 LSPet training photos (every 16th; the detector at
+#: ``detector.FINDING_SIDES``) the annotated person's detection scores 0.40 or more in 99 %
+#: of them and passes both in 96 %; the detector's own threshold (0.25) let the edge of a
+#: tree pass for a person on the composite clips of ``posenet bench --wild`` (score
+#: 0.48-0.53, keypoints 0.19-0.20; the people there: 0.77-0.89 and 0.44-0.59).
 FIND_MIN_SCORE = 0.4
 FIND_MIN_KEYPOINTS = 0.25
 
@@ -150,13 +150,17 @@ class DetectorFinder:
             a person must be found, so a lazily built one costs nothing until then.
         choose: ``largest`` or ``central`` (:func:`main_person`).
         refine_passes, redetect_below, min_score: as :class:`SinglePersonFinder`'s.
+        glance: ``(frame, box) -> Detections``, a cheaper look for the person in ``box``
+            (:meth:`still_there`; the default detector at one small scale when the person is
+            large); default ``detector``.
     """
 
     def __init__(self, pose, detector, choose="largest", refine_passes=1, redetect_below=0.4,
-                 min_score=P.MIN_SCORE):
+                 min_score=P.MIN_SCORE, glance=None):
         if choose not in CHOICES:
             raise ValueError(f"choose must be one of {', '.join(CHOICES)}, got {choose!r}")
         self.pose, self.detector, self.choose = pose, detector, choose
+        self.glance = glance if glance is not None else (lambda frame, box: detector(frame))
         self.refine_passes = int(refine_passes)
         self.redetect_below, self.min_score = float(redetect_below), float(min_score)
 
@@ -168,11 +172,7 @@ class DetectorFinder:
         previous = [None] * len(frames) if previous is None else previous
         boxes = []
         for frame, last in zip(frames, previous, strict=True):
-            found = as_detections(self.detector(frame))
-            sure = found.scores >= FIND_MIN_SCORE
-            if found.keypoints is not None:
-                sure &= found.keypoints[..., 2].mean(-1) >= FIND_MIN_KEYPOINTS
-            found = found.select(np.flatnonzero(sure))
+            found = _sure(as_detections(self.detector(frame)))
             pick = main_person(found.boxes, found.scores, frame.shape[1], frame.shape[0],
                                self.choose, last)
             boxes.append(None if pick is None else found.boxes[pick])
@@ -200,6 +200,14 @@ class DetectorFinder:
     #: The detector can say that nobody is there: the follower then ends the track.
     confirms = True
 
+    def still_there(self, frame, box) -> bool:
+        """Whether a glance of the detector (``glance``) sees, among the people it is sure
+        of, one who continues the person followed in ``box`` (IoU over :data:`CONTINUES`,
+        as :func:`main_person` prefers them): a confirmation without a pose. False sends
+        the follower to :meth:`find`, which looks again in full."""
+        found = _sure(as_detections(self.glance(frame, box)))
+        return bool(len(found)) and P.iou(np.asarray(box)[None], found.boxes).max() > CONTINUES
+
     def redetect(self, frames, results, previous=None) -> list[tuple[int, dict, np.ndarray]]:
         """As :meth:`SinglePersonFinder.redetect`, the person found by the detector (the
         one who continues ``previous``, the boxes the weak poses were cropped in); a weak
@@ -214,11 +222,21 @@ class DetectorFinder:
                                       and result["person_score"] >= self.min_score)]
 
 
+def _sure(found):
+    """The detections scoring :data:`FIND_MIN_SCORE` with a mean keypoint confidence of
+    :data:`FIND_MIN_KEYPOINTS` (when they have keypoints)."""
+    sure = found.scores >= FIND_MIN_SCORE
+    if found.keypoints is not None:
+        sure &= found.keypoints[..., 2].mean(-1) >= FIND_MIN_KEYPOINTS
+    return found.select(np.flatnonzero(sure))
+
+
 def make_finder(pose, finder, detector, person="largest", refine_passes=1, redetect_below=0.4,
-                min_score=P.MIN_SCORE):
+                min_score=P.MIN_SCORE, glance=None):
     """The finding stage ``finder`` (``detector``, ``pose`` or ``heads``) over the pose
-    stage ``pose``: a :class:`DetectorFinder` with ``detector`` and ``person``, else a
-    :class:`SinglePersonFinder`."""
+    stage ``pose``: a :class:`DetectorFinder` with ``detector``, ``person`` and ``glance``,
+    else a :class:`SinglePersonFinder`."""
     if finder == "detector":
-        return DetectorFinder(pose, detector, person, refine_passes, redetect_below, min_score)
+        return DetectorFinder(pose, detector, person, refine_passes, redetect_below, min_score,
+                              glance)
     return SinglePersonFinder(pose, finder, refine_passes, redetect_below, min_score)

@@ -9,9 +9,12 @@ pose's confidence dropped below ``min_score``) the person is found in the whole 
 (``finding``); later frames are cropped around the track's smoothed box, so a frame costs
 one network call, and a frame whose pose is not confident (under ``redetect_below``) is
 re-detected. With the person detector (``finding.DetectorFinder``), every
-:data:`CONFIRM_EVERY` frames the detector checks that the person is still there: a track
-whose person the detector no longer sees ends (a pose network finds a pose in an empty
-background too), and so does a weak pose where the detector sees nobody.
+:data:`CONFIRM_EVERY` frames the detector checks that the person is still there, first at
+a glance (``DetectorFinder.still_there``: no pose, and a person at least a quarter of the
+frame tall looked for at the detector's smallest scale only), then, when the glance does
+not see them, with a whole find: a track whose person the detector no longer sees ends (a
+pose network finds a pose in an empty background too), and so does a weak pose where the
+detector sees nobody.
 
 Several people (:class:`FollowMany`): a person detector (MoveNet MultiPose by default,
 ``posenet.inference.detector``) runs every ``detect_every`` frames, every
@@ -32,7 +35,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from posenet.inference.finding import CONTINUES
+from posenet.inference.finding import CONTINUES, FIND_MIN_KEYPOINTS, FIND_MIN_SCORE
 from posenet.inference.people import MIN_SCORE, box_from_joints, clip_box, iou
 from posenet.inference.tracking import Track, Tracker, suppress_duplicates
 
@@ -128,7 +131,10 @@ class FollowOne(Following):
     def look(self, index, frame):
         (track,) = self.tracker.active or (None,)
         if track is not None and self.confirm_every and index % self.confirm_every == 0:
-            box = self.finder.find(frame, track.predicted(index))
+            predicted = track.predicted(index)
+            if self.finder.still_there(frame, predicted):
+                return  # the detector sees the person at a glance: no pose needed
+            box = self.finder.find(frame, predicted)
             if box is not None and iou(box, track.predicted(index))[0, 0] > CONTINUES:
                 return  # still there
             self.tracker.end(track)  # gone, or another person is now the main one
@@ -162,6 +168,9 @@ class FollowMany(Following):
     def __init__(self, detector, detect_every=4, crowded_every=2, max_missed=30,
                  min_score=MIN_SCORE):
         super().__init__(max_missed, min_score)
+        # a new person needs what the single-person finder needs to take someone
+        self.tracker.min_detection = FIND_MIN_SCORE
+        self.tracker.min_keypoints = FIND_MIN_KEYPOINTS
         self.detector = detector
         self.detect_every, self.crowded_every = int(detect_every), int(crowded_every)
 

@@ -105,13 +105,15 @@ class Tracker:
         confirm_hits: consecutive detector matches that confirm a track.
         confident_score: a detection this sure starts a confirmed track.
         min_detection: detections scored below this start no track (they may continue one).
+        min_keypoints: nor do detections whose keypoints' mean confidence is below this
+            (a detector's box on foliage or glare rarely has a body's keypoints).
     """
 
     def __init__(self, max_missed=30, match_iou=0.1, confirm_hits=2, confident_score=0.6,
-                 min_detection=0.3):
+                 min_detection=0.3, min_keypoints=0.0):
         self.max_missed, self.match_iou = int(max_missed), float(match_iou)
         self.confirm_hits, self.confident_score = int(confirm_hits), float(confident_score)
-        self.min_detection = float(min_detection)
+        self.min_detection, self.min_keypoints = float(min_detection), float(min_keypoints)
         self.tracks: list[Track] = []
         self.finished: list[Track] = []
         self._next_id = 0
@@ -189,8 +191,11 @@ class Tracker:
             # a tentative track the detector missed was a false alarm: dropped
         self.tracks = kept
         used = {r for r, _ in pairs}
+        starts = found.scores >= self.min_detection
+        if found.keypoints is not None and len(found):
+            starts &= found.keypoints[..., 2].mean(-1) >= self.min_keypoints
         for r in range(len(found)):
-            if r not in used and found.scores[r] >= self.min_detection:
+            if r not in used and starts[r]:
                 self.start(found.boxes[r], frame,
                            confirmed=found.scores[r] >= self.confident_score
                            or self.confirm_hits <= 1)
