@@ -15,6 +15,7 @@ from cli.quiet import configure as configure_output
 from cli.render import render
 from cli.tools import tools
 from cli.train import train
+from cli.triangulate import triangulate
 from cli.visualize import visualize
 
 BACKENDS = ("tensorflow", "jax")
@@ -81,4 +82,5 @@ main.add_command(pretrained)
 main.add_command(render)
 main.add_command(tools)
 main.add_command(train)
+main.add_command(triangulate)
 main.add_command(visualize)

@@ -22,7 +22,7 @@ FLOORS = {
     "engine": 4, "training": 4,
     "export": 5, "pretrained": 5,
     "inference": 6,
-    "evaluation": 7,
+    "evaluation": 7, "triangulation": 7,
     "bench": 8,
     "posenet": 9,  # the package's face: hands ``Predictor`` on
     "cli": 10,
