@@ -1,4 +1,5 @@
-"""``posenet evaluate``: score a saved network on prepared files by the standard protocols."""
+"""``posenet evaluate``: score a saved network on prepared files by the standard protocols,
+or (``--reference``) one view's ``posenet infer`` predictions against a triangulation."""
 
 import os
 
@@ -106,12 +107,94 @@ def check_exportable(weights, runtime):
                                    f"{kind}: use --runtime keras")
 
 
+#: The options of the prepared-dataset mode, refused with --reference.
+DATASET_OPTIONS = ("weights", "datasets", "splits", "datasets_dir", "block", "flip",
+                   "batch_size", "clip_stride", "find_person", "finder", "runtime", "precision")
+#: The options of the --reference mode, refused without it.
+REFERENCE_OPTIONS = ("predictions", "camera", "person", "max_distance")
+
+
+def _given(ctx, names):
+    """The options of ``names`` set on the command line (or the environment)."""
+    from click.core import ParameterSource
+
+    return [n for n in names if ctx.get_parameter_source(n) not in (
+        None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)]
+
+
+def _flag(ctx, name):
+    param = next(p for p in ctx.command.params if p.name == name)
+    return param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+
+
+def evaluate_reference(reference, predictions, calibration, camera, person, max_distance,
+                       out_path):
+    """``posenet evaluate --reference``: the checks (UsageError / BadParameter), then
+    ``posenet.triangulation.reference`` does the work."""
+    from posenet.inference.schema import load_predictions
+    from posenet.io import write_json_atomic
+    from posenet.triangulation import reference as ref
+    from posenet.triangulation.calibration import read_calibration
+
+    if predictions is None:
+        raise click.UsageError("--reference needs the predictions to score: posenet "
+                               "evaluate --reference REF.json PRED.json")
+    if calibration is None:
+        raise click.UsageError("--reference needs --calibration: triangulation.json names "
+                               "its cameras but does not hold their calibration")
+    if out_path is not None:
+        check_out_file(out_path, "--json")
+    try:
+        payload = ref.read_reference(reference)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--reference") from None
+    try:
+        cameras = read_calibration(calibration)
+    except (OSError, ValueError) as error:
+        raise click.BadParameter(str(error), param_hint="--calibration") from None
+    try:
+        pred = load_predictions(predictions)
+        missing = [k for k in ("frames", "skeleton", "width", "height") if k not in pred]
+        if missing:
+            raise ValueError(f"no {', '.join(missing)}")
+    except (OSError, KeyError, TypeError, ValueError) as error:
+        raise click.BadParameter(f"not a posenet predictions file ({error})",
+                                 param_hint="PRED") from None
+    if not ref.has_3d(pred):
+        raise click.BadParameter(f"{predictions} has no joints3d (a 2D network's): "
+                                 "nothing to score in 3D", param_hint="PRED")
+    tracks = sorted({int(p["track"]) for f in pred["frames"] for p in f["people"]})
+    if person is not None and person not in tracks:
+        raise click.BadParameter(f"no predicted person of track {person} in {predictions} "
+                                 f"(tracks: {', '.join(map(str, tracks)) or 'none'})",
+                                 param_hint="--person")
+    try:
+        chosen = ref.choose_camera(cameras, camera, pred, predictions)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--camera") from None
+    try:
+        warnings = ref.check_inputs(payload, pred, cameras, chosen)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    report = ref.evaluate_reference(payload, pred, chosen, person,
+                                    ref.MAX_MATCH_PX if max_distance is None else max_distance)
+    report.update(reference=reference, predictions=predictions, calibration=calibration)
+    click.echo(ref.format_table(report), nl=False)
+    if out_path is not None:
+        write_json_atomic(out_path, report)
+        click.echo(f"wrote {out_path}")
+
+
 @click.command()
+@click.argument("predictions", required=False, metavar="[PRED]",
+                type=click.Path(exists=True, dir_okay=False))
 @click.option("--weights", type=click.Path(dir_okay=False), default=None,
               help="Saved network (.keras) [default: the shipped network for the datasets: "
                    "the default bundle's action network for its action datasets, its pose "
                    "network otherwise].")
-@click.option("--dataset", "datasets", multiple=True, required=True,
+@click.option("--dataset", "datasets", multiple=True,
               help="Prepared file, or a dataset name resolved as "
                    "<datasets-dir>/<name>_<split>.h5. Repeat to evaluate several files.")
 @click.option("--split", "splits", multiple=True,
@@ -142,11 +225,28 @@ def check_exportable(weights, runtime):
                    "(calibrated on --calibration).")
 @click.option("--calibration", type=click.Path(dir_okay=False), default=None,
               help="--precision int8: prepared file whose person crops calibrate the ranges "
-                   "[default: <datasets-dir>/lspet_train.h5, LSPet's training split].")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+                   "[default: <datasets-dir>/lspet_train.h5, LSPet's training split]. With "
+                   "--reference: the cameras (posenet's calibration JSON or a Qualisys "
+                   ".qca.txt), required.")
+@click.option("--out", "--json", "out_path", type=click.Path(dir_okay=False), default=None,
               help="JSON report to write (atomically).")
-def evaluate(weights, datasets, splits, datasets_dir, block, flip, batch_size, clip_stride,
-             find_person, finder, runtime, precision, calibration, out_path):
+@click.option("--reference", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Score PRED (posenet infer's predictions of one view, with joints3d) "
+                   "against this triangulation.json of posenet triangulate.")
+@click.option("--camera", default=None,
+              help="--reference: PRED's camera in --calibration [default: the stem of "
+                   "PRED's source, cam01.mp4 -> cam01].")
+@click.option("--person", type=click.IntRange(0), default=None,
+              help="--reference: score only this predicted track [default: every predicted "
+                   "person, each matched to the nearest reference person].")
+@click.option("--max-distance", type=click.FloatRange(0, min_open=True), default=None,
+              help="--reference: median px between a predicted person's 2D joints and a "
+                   "reference person's projection over which they are not matched "
+                   "(default 150, for people ~1000 px tall).")
+@click.pass_context
+def evaluate(ctx, predictions, weights, datasets, splits, datasets_dir, block, flip,
+             batch_size, clip_stride, find_person, finder, runtime, precision, calibration,
+             out_path, reference, camera, person, max_distance):
     """Evaluate a saved network (--weights) on prepared datasets.
 
     The protocol follows the file's dataset: PCKh@0.5 (mpii), PCK@0.2 with the torso
@@ -155,7 +255,29 @@ def evaluate(weights, datasets, splits, datasets_dir, block, flip, batch_size, c
     jhmdb, ntu, for models with that action output). Every block is scored unless --block.
     With --runtime litert or onnx the pose network runs through that runtime (single-frame
     pose networks only), the protocols unchanged.
+
+    posenet evaluate --reference REF.json PRED.json --calibration CAL: PRED (posenet
+    infer's predictions of one camera) against REF (posenet triangulate's, from other
+    views of the same scene): each predicted person matched to the reference person whose
+    projection is nearest its 2D joints; MPJPE (protocol 1, pelvis-aligned) and PA-MPJPE
+    (protocol 2, Procrustes with scale) in mm in the camera's axes, and the median 2D
+    distance in px, overall, per person and per joint; on all frames and on the joints
+    triangulated without this camera (posenet/triangulation/reference.py).
     """
+    if reference is not None:
+        clash = _given(ctx, DATASET_OPTIONS)
+        if clash:
+            raise click.UsageError(f"{', '.join(_flag(ctx, n) for n in clash)}: options of "
+                                   "prepared datasets, not of --reference")
+        return evaluate_reference(reference, predictions, calibration, camera, person,
+                                  max_distance, out_path)
+    clash = _given(ctx, REFERENCE_OPTIONS)
+    if clash:
+        raise click.UsageError(f"{', '.join(_flag(ctx, n) for n in clash)} only go with "
+                               "--reference REF.json")
+    if not datasets:
+        raise click.UsageError("Missing option '--dataset' (or --reference REF.json PRED.json "
+                               "to score predictions against a triangulation)")
     if find_person and flip:
         raise click.UsageError("--find-person and --flip cannot be combined")
     calibration = check_runtime_options(runtime, precision, calibration, datasets_dir)

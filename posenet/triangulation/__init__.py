@@ -4,7 +4,9 @@
 ``calibration`` and ``qualisys`` (calibration files), ``dlt`` (weighted DLT, reprojection
 errors, leaving out disagreeing views), ``association`` (the same person across views and
 over frames), ``views`` (inputs to cameras, their checks and 2D predictions),
-``pipeline`` (``triangulate_predictions``) and ``outputs`` (JSON and TRC files).
+``pipeline`` (``triangulate_predictions``), ``outputs`` (JSON and TRC files) and
+``reference`` (one view's predictions scored against a triangulation: ``posenet evaluate
+--reference``).
 """
 
 from posenet.triangulation.calibration import read_calibration, write_json_calibration
