@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Every tool (each was once an argparse ``main`` of a library module).
 TOOLS = ("manifest", "softargmax-window", "ensemble", "action-calibration", "out-of-class",
          "window-choice", "pose-noise", "person-score", "empty-frames", "joint-speed",
-         "runtime-speed")
+         "runtime-speed", "lifter-train", "lifter-eval")
 
 
 @pytest.fixture

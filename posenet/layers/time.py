@@ -35,3 +35,30 @@ class UnfoldTime(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "num_frames": self.num_frames}
+
+
+@keras.saving.register_keras_serializable(package="posenet")
+class TimeSlice(keras.layers.Layer):
+    """(B, T, ...) -> (B, T', ...): frames ``start, start + step, ...`` up to ``stop``
+    (``stop`` None: to the end; a negative ``stop`` counts from the end)."""
+
+    def __init__(self, start=0, stop=None, step=1, **kwargs):
+        super().__init__(**kwargs)
+        self.start, self.step = int(start), int(step)
+        self.stop = None if stop is None else int(stop)
+
+    def _range(self, frames):
+        return range(frames)[self.start:self.stop:self.step]
+
+    def call(self, inputs):
+        frames = list(self._range(inputs.shape[1]))
+        if self.step == 1:
+            return inputs[:, frames[0]:frames[-1] + 1]
+        return ops.take(inputs, ops.convert_to_tensor(frames, "int32"), axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], len(self._range(input_shape[1]))) + tuple(input_shape[2:])
+
+    def get_config(self):
+        return {**super().get_config(), "start": self.start, "stop": self.stop,
+                "step": self.step}
