@@ -108,3 +108,19 @@ def test_a_rewritten_file_keeps_its_training_details_and_says_so(shipped, tmp_pa
     assert kept["sha256"]["pose.keras"] == sha256_file(weights / "pose.keras")
     with pytest.raises(FileNotFoundError, match="runs/gone"):  # only the named files
         build_entry(weights, files, (), root=tmp_path, previous=stale, rewritten={"x.keras"})
+
+
+def test_rewriting_the_manifest_keeps_entries_it_does_not_build(tmp_path):
+    from posenet.inference.manifest import write_manifest
+
+    old = {"default": "mobile",
+           "mobile": {"files": {"pose": "mobile_pose.keras"},
+                      "sha256": {"mobile_pose.keras": "0" * 64},
+                      "details": {"mobile_pose.keras": {}}},
+           "cpu": {"files": {"pose": "c.keras"}, "sha256": {"c.keras": "1" * 64}},
+           "lifter": {"file": "lifter_h36m.keras", "sha256": "2" * 64}}
+    (tmp_path / "manifest.json").write_text(json.dumps(old))
+    manifest, kept = write_manifest(str(tmp_path))  # no run folders here: entries kept
+    assert manifest["lifter"] == old["lifter"]
+    assert json.loads((tmp_path / "manifest.json").read_text())["lifter"] == old["lifter"]
+    assert len(kept) == 2

@@ -306,6 +306,8 @@ def write_manifest(folder="weights", rewritten=()) -> tuple[dict, list[str]]:
     detector = os.path.join(folder, DETECTOR_SOURCE["file"])
     if os.path.isfile(detector):
         manifest["detector"] = DETECTOR_SOURCE | {"sha256": sha256_file(detector)}
+    # entries this function does not build (the lifter's) are kept as they were
+    manifest |= {key: value for key, value in old.items() if key not in manifest}
     write_json_atomic(path, manifest)
     return manifest, kept
 
